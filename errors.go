@@ -13,15 +13,15 @@ type Code string
 // Error codes. The first six are also the WebSocket error codes of the
 // contract; the rest map to more specific HTTP statuses.
 const (
-	EInvalid      Code = "bad_request"
-	EUnauthorized Code = "unauthorized"
-	EForbidden    Code = "forbidden"
-	ENotFound     Code = "not_found"
-	ERateLimited  Code = "rate_limited"
-	EInternal     Code = "internal"
-	EConflict     Code = "conflict"
-	ETooLarge     Code = "too_large"
-	EUnsupported  Code = "unsupported_media_type"
+	EInvalid       Code = "bad_request"
+	EUnauthorized  Code = "unauthorized"
+	EForbidden     Code = "forbidden"
+	ENotFound      Code = "not_found"
+	ERateLimited   Code = "rate_limited"
+	EInternal      Code = "internal"
+	EConflict      Code = "conflict"
+	ETooLarge      Code = "too_large"
+	EUnsupported   Code = "unsupported_media_type"
 	EUnprocessable Code = "unprocessable"
 )
 
