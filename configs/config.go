@@ -1,0 +1,109 @@
+// Package configs owns onair's configuration: the keys and their defaults,
+// loading them with viper from a YAML file, ONAIR_* environment variables and
+// flags, and validating them. Only cmd imports it; components get plain values.
+package configs
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config is the whole configuration. The mapstructure tags are the keys of
+// the YAML file; see onair.example.yaml for what each one means.
+type Config struct {
+	HTTP    HTTP   `mapstructure:"http"`
+	DataDir string `mapstructure:"data_dir"`
+	Admin   Admin  `mapstructure:"admin"`
+	WebRTC  WebRTC `mapstructure:"webrtc"`
+	Upload  Upload `mapstructure:"upload"`
+	Opus    Opus   `mapstructure:"opus"`
+	Log     Log    `mapstructure:"log"`
+	Stream  Stream `mapstructure:"stream"`
+}
+
+// HTTP configures the HTTP, WebSocket and stream server.
+type HTTP struct {
+	Addr string `mapstructure:"addr"`
+	// PublicURL is the base URL the server is reached at from outside (a
+	// reverse proxy), used for icy-url and the .m3u/.pls playlists. Empty:
+	// derived from each request's Host. Load strips a trailing slash.
+	PublicURL string `mapstructure:"public_url"`
+	// AllowedOrigins are extra origins (scheme://host[:port]) allowed to open
+	// the WebSocket and make cookie-authenticated requests; the server's own
+	// origin is always allowed. Load lowercases them.
+	AllowedOrigins []string `mapstructure:"allowed_origins"`
+}
+
+// Admin configures the first administrator.
+type Admin struct {
+	// Password creates user "admin" with it on a start with no admin user.
+	Password string `mapstructure:"password"`
+}
+
+// WebRTC configures ICE for browser listeners.
+type WebRTC struct {
+	LoopbackOnly bool     `mapstructure:"loopback_only"`
+	UDPPort      int      `mapstructure:"udp_port"`
+	PublicIPs    []string `mapstructure:"public_ips"`
+	ICEServers   []string `mapstructure:"ice_servers"`
+}
+
+// Upload limits track uploads.
+type Upload struct {
+	MaxBytes int64 `mapstructure:"max_bytes"`
+}
+
+// Opus configures the one Opus encoder of each live station.
+type Opus struct {
+	Bitrate int `mapstructure:"bitrate"`
+	FrameMS int `mapstructure:"frame_ms"`
+}
+
+// FrameDuration returns FrameMS as a duration.
+func (o Opus) FrameDuration() time.Duration { return time.Duration(o.FrameMS) * time.Millisecond }
+
+// Log configures the process logger.
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug, info, warn or error
+	Format string `mapstructure:"format"` // text or json
+}
+
+// SlogLevel returns Level as a slog.Level (info for anything unknown;
+// Validate rejects unknown levels).
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// Stream configures HTTP listeners.
+type Stream struct {
+	// BurstSeconds of recent audio sent at once to a new HTTP listener, so
+	// players start without waiting for their buffer to fill in real time.
+	BurstSeconds float64 `mapstructure:"burst_seconds"`
+}
+
+// Burst returns BurstSeconds as a duration.
+func (s Stream) Burst() time.Duration {
+	return time.Duration(s.BurstSeconds * float64(time.Second))
+}
+
+// Default returns the built-in configuration: what Load gives with no file,
+// environment or flags. It is the single source of the defaults.
+func Default() Config {
+	return Config{
+		HTTP:    HTTP{Addr: ":8000", AllowedOrigins: []string{}},
+		DataDir: "./data",
+		WebRTC:  WebRTC{PublicIPs: []string{}, ICEServers: []string{}},
+		Upload:  Upload{MaxBytes: 200 << 20},
+		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
+		Log:     Log{Level: "info", Format: "text"},
+		Stream:  Stream{BurstSeconds: 4},
+	}
+}

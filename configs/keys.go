@@ -1,0 +1,125 @@
+package configs
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// key is one configuration key. The table drives defaults, environment
+// variables and flags, so the three cannot disagree.
+type key struct {
+	name   string // viper key, e.g. "opus.frame_ms"; also the flag name
+	def    any    // string, bool, int, int64, float64 or []string
+	usage  string
+	noEnv  bool // the contract gives webrtc.ice_servers no variable
+	noFlag bool // secrets stay off the command line, where ps shows them
+}
+
+// envPrefix starts every environment variable.
+const envPrefix = "ONAIR_"
+
+// env returns the key's environment variable: ONAIR_ and the key in upper
+// case with dots turned into underscores; "" if it has none.
+func (k key) env() string {
+	if k.noEnv {
+		return ""
+	}
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(k.name, ".", "_"))
+}
+
+// keys returns the table of every key, with defaults taken from Default.
+func keys() []key {
+	d := Default()
+	return []key{
+		{name: "http.addr", def: d.HTTP.Addr, usage: "HTTP/WebSocket listen address"},
+		{name: "http.public_url", def: d.HTTP.PublicURL, usage: "public base URL behind a proxy (icy-url, .m3u/.pls); empty = from the request Host"},
+		{name: "http.allowed_origins", def: d.HTTP.AllowedOrigins, usage: "extra origins allowed for WebSocket and cookie requests, comma-separated"},
+		{name: "data_dir", def: d.DataDir, usage: "directory for the database and media files"},
+		{name: "admin.password", def: d.Admin.Password, usage: "password of user admin, created on a start with no admin", noFlag: true},
+		{name: "webrtc.loopback_only", def: d.WebRTC.LoopbackOnly, usage: "ICE on 127.0.0.1 only (tests, single-host setups)"},
+		{name: "webrtc.udp_port", def: d.WebRTC.UDPPort, usage: "one UDP port for all WebRTC peers; 0 = ephemeral ports"},
+		{name: "webrtc.public_ips", def: d.WebRTC.PublicIPs, usage: "1:1 NAT addresses to advertise, comma-separated"},
+		{name: "webrtc.ice_servers", def: d.WebRTC.ICEServers, usage: "STUN/TURN URLs, comma-separated", noEnv: true},
+		{name: "upload.max_bytes", def: d.Upload.MaxBytes, usage: "largest accepted MP3 upload, bytes"},
+		{name: "opus.bitrate", def: d.Opus.Bitrate, usage: "Opus bitrate for WebRTC listeners, bit/s"},
+		{name: "opus.frame_ms", def: d.Opus.FrameMS, usage: "Opus frame duration, ms (20, 40 or 60)"},
+		{name: "log.level", def: d.Log.Level, usage: "log level: debug, info, warn or error"},
+		{name: "log.format", def: d.Log.Format, usage: "log format: text or json"},
+		{name: "stream.burst_seconds", def: d.Stream.BurstSeconds, usage: "seconds of recent audio sent at once to a new HTTP listener"},
+	}
+}
+
+// FlagConfig is the flag naming the YAML file.
+const FlagConfig = "config"
+
+// RegisterFlags adds --config and one flag per key (named like the key, e.g.
+// --http.addr, --webrtc.loopback_only) to fs. cmd may add its own flags to
+// the same set, parses it, and hands it to Load. admin.password has no flag:
+// command lines are visible to every user of the machine. Flags already in
+// fs are left alone.
+func RegisterFlags(fs *pflag.FlagSet) {
+	if fs.Lookup(FlagConfig) == nil {
+		fs.String(FlagConfig, "", "YAML config file (default ./"+DefaultFile+" if present)")
+	}
+	for _, k := range keys() {
+		if k.noFlag || fs.Lookup(k.name) != nil {
+			continue
+		}
+		usage := k.usage
+		if e := k.env(); e != "" {
+			usage += " (env " + e + ")"
+		}
+		switch def := k.def.(type) {
+		case string:
+			fs.String(k.name, def, usage)
+		case bool:
+			fs.Bool(k.name, def, usage)
+		case int:
+			fs.Int(k.name, def, usage)
+		case int64:
+			fs.Int64(k.name, def, usage)
+		case float64:
+			fs.Float64(k.name, def, usage)
+		case []string:
+			fs.StringSlice(k.name, def, usage)
+		}
+	}
+}
+
+// parseEnv converts an environment value to the type of k's default.
+// Lists are comma-separated; blanks around items and empty items are dropped.
+func (k key) parseEnv(s string) (any, error) {
+	var (
+		v   any
+		err error
+	)
+	switch k.def.(type) {
+	case string:
+		v = s
+	case bool:
+		v, err = strconv.ParseBool(strings.TrimSpace(s))
+	case int:
+		v, err = strconv.Atoi(strings.TrimSpace(s))
+	case int64:
+		v, err = strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	case float64:
+		v, err = strconv.ParseFloat(strings.TrimSpace(s), 64)
+	case []string:
+		list := []string{}
+		for item := range strings.SplitSeq(s, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				list = append(list, item)
+			}
+		}
+		v = list
+	default:
+		err = fmt.Errorf("unsupported type %T", k.def)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s=%q is not a valid %T", ErrInvalid, k.env(), s, k.def)
+	}
+	return v, nil
+}

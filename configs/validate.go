@@ -1,0 +1,118 @@
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Validate reports every invalid value at once, each as "key must ..., got
+// ...", so a user fixes the file in one go. Each problem wraps ErrInvalid.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...))
+	}
+	if err := checkAddr(c.HTTP.Addr); err != "" {
+		bad("http.addr must be host:port or :port, got %q (%s)", c.HTTP.Addr, err)
+	}
+	if c.HTTP.PublicURL != "" {
+		if err := checkURL(c.HTTP.PublicURL, true); err != "" {
+			bad("http.public_url must be an absolute http(s) URL, got %q (%s)", c.HTTP.PublicURL, err)
+		}
+	}
+	for _, o := range c.HTTP.AllowedOrigins {
+		if err := checkURL(o, false); err != "" {
+			bad("http.allowed_origins entries must be origins like https://example.com, got %q (%s)", o, err)
+		}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("data_dir must not be empty")
+	}
+	if c.WebRTC.UDPPort < 0 || c.WebRTC.UDPPort > 65535 {
+		bad("webrtc.udp_port must be between 0 and 65535, got %d", c.WebRTC.UDPPort)
+	}
+	for _, ip := range c.WebRTC.PublicIPs {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			bad("webrtc.public_ips entries must be IP addresses, got %q", ip)
+		}
+	}
+	for _, s := range c.WebRTC.ICEServers {
+		if !hasICEScheme(s) {
+			bad("webrtc.ice_servers entries must start with stun:, stuns:, turn: or turns:, got %q", s)
+		}
+	}
+	if c.Upload.MaxBytes <= 0 {
+		bad("upload.max_bytes must be positive, got %d", c.Upload.MaxBytes)
+	}
+	if c.Opus.Bitrate < 6000 || c.Opus.Bitrate > 510000 {
+		bad("opus.bitrate must be between 6000 and 510000 bit/s, got %d", c.Opus.Bitrate)
+	}
+	if c.Opus.FrameMS != 20 && c.Opus.FrameMS != 40 && c.Opus.FrameMS != 60 {
+		bad("opus.frame_ms must be 20, 40 or 60, got %d", c.Opus.FrameMS)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format must be text or json, got %q", c.Log.Format)
+	}
+	if b := c.Stream.BurstSeconds; math.IsNaN(b) || b < 0 || b > 30 {
+		bad("stream.burst_seconds must be between 0 and 30, got %v", b)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("configs: %w", errors.Join(errs...))
+}
+
+// checkAddr returns why addr is not a listen address, or "".
+func checkAddr(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "missing port"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "bad port"
+	}
+	return ""
+}
+
+// checkURL returns why s is not an http(s) base URL (withPath) or origin
+// (!withPath), or "".
+func checkURL(s string, withPath bool) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "unparsable"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "scheme must be http or https"
+	case u.Host == "":
+		return "no host"
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		return "no user, query or fragment allowed"
+	case !withPath && u.Path != "":
+		return "an origin has no path"
+	}
+	return ""
+}
+
+// hasICEScheme reports whether s is a STUN or TURN URL (RFC 7064, 7065).
+func hasICEScheme(s string) bool {
+	scheme, rest, ok := strings.Cut(strings.ToLower(s), ":")
+	if !ok || rest == "" {
+		return false
+	}
+	switch scheme {
+	case "stun", "stuns", "turn", "turns":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,13 @@
+package store
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the run if any test leaves a goroutine behind, such as a
+// connection pool that Close did not shut.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
