@@ -1,0 +1,172 @@
+// Package control runs stations for their owners. It decides who may do
+// what, keeps the store, the media files and the relay in step, and is the
+// one place that REST and WebSocket commands go through, so a command has
+// the same rules and the same effect on either.
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/ingest"
+	"github.com/onairfm/onair/relay"
+	"github.com/onairfm/onair/store"
+)
+
+// Service is the station control surface. Fill the fields; call Run to
+// persist what the relay reports, and Resume once at start-up.
+type Service struct {
+	Store  *store.DB
+	Relay  *relay.Relay
+	Ingest *ingest.Ingester
+	Logger *slog.Logger
+
+	// live serialises the transitions of a station's live state, so a
+	// stop reported late by the relay cannot undo a start that followed.
+	live sync.Mutex
+
+	once   sync.Once
+	events chan onair.Event
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// manage returns the station u may change, or why not: 401 for nobody,
+// 404 for no such station, 403 for somebody else's.
+func (s *Service) manage(ctx context.Context, u *onair.User, slug string) (*onair.Station, error) {
+	if u == nil {
+		return nil, onair.Errorf(onair.EUnauthorized, "log in to manage a station")
+	}
+	st, err := s.Store.StationBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !u.CanManage(st) {
+		return nil, onair.Errorf(onair.EForbidden, "only the owner of %q or an admin may do that", slug)
+	}
+	return st, nil
+}
+
+// Station returns a station by slug; anyone may look.
+func (s *Service) Station(ctx context.Context, slug string) (*onair.Station, error) {
+	return s.Store.StationBySlug(ctx, slug)
+}
+
+// Stations lists every station.
+func (s *Service) Stations(ctx context.Context) ([]*onair.Station, error) {
+	return s.Store.Stations(ctx)
+}
+
+// StationsOf lists the stations u may manage: all for an admin.
+func (s *Service) StationsOf(ctx context.Context, u *onair.User) ([]*onair.Station, error) {
+	if u == nil {
+		return nil, onair.Errorf(onair.EUnauthorized, "log in to see your stations")
+	}
+	if u.Role == onair.RoleAdmin {
+		return s.Store.Stations(ctx)
+	}
+	return s.Store.StationsByOwner(ctx, u.ID)
+}
+
+// Status is a station's live state.
+func (s *Service) Status(slug string) relay.Status {
+	return s.Relay.Status(slug)
+}
+
+// Likes returns a station's like count.
+func (s *Service) Likes(ctx context.Context, slug string) (int64, error) {
+	return s.Store.Likes(ctx, slug)
+}
+
+// Publish receives the relay's events. It never blocks the station clock:
+// the store is written by Run.
+func (s *Service) Publish(ev onair.Event) {
+	if ev.Kind != onair.EventMetadata && ev.Kind != onair.EventStopped {
+		return
+	}
+	select {
+	case s.queue() <- ev:
+	default:
+		s.logger().Warn("event queue full; station state not saved", "station", ev.Station, "event", ev.Kind)
+	}
+}
+
+func (s *Service) queue() chan onair.Event {
+	s.once.Do(func() { s.events = make(chan onair.Event, 256) })
+	return s.events
+}
+
+// Run saves what the relay reports until ctx ends: the playing track, so a
+// restart resumes it, and a station that stopped by itself.
+func (s *Service) Run(ctx context.Context) {
+	q := s.queue()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-q:
+			s.save(ctx, ev)
+		}
+	}
+}
+
+func (s *Service) save(ctx context.Context, ev onair.Event) {
+	var err error
+	switch ev.Kind {
+	case onair.EventMetadata:
+		if ev.NowPlaying != nil {
+			err = s.Store.SetCurrentTrack(ctx, ev.Station, ev.NowPlaying.TrackID)
+		}
+	case onair.EventStopped:
+		s.live.Lock()
+		if !s.Relay.Status(ev.Station).Live {
+			err = s.Store.SetLive(ctx, ev.Station, false)
+		}
+		s.live.Unlock()
+	}
+	if err != nil && onair.ErrorCode(err) != onair.ENotFound {
+		s.logger().Warn("saving station state", "station", ev.Station, "err", err)
+	}
+}
+
+// Resume puts back on air the stations that were live when the server
+// stopped, each at the track it was playing.
+func (s *Service) Resume(ctx context.Context) error {
+	live, err := s.Store.LiveStations(ctx)
+	if err != nil {
+		return fmt.Errorf("control: resume: %w", err)
+	}
+	for _, st := range live {
+		if err := s.play(ctx, st, st.CurrentTrackID); err != nil {
+			s.logger().Warn("cannot resume station", "station", st.Slug, "err", err)
+			if errors.Is(err, relay.ErrNoTracks) {
+				_ = s.Store.SetLive(ctx, st.Slug, false)
+			}
+			continue
+		}
+		s.logger().Info("station resumed", "station", st.Slug)
+	}
+	return nil
+}
+
+func info(st *onair.Station) relay.StationInfo {
+	return relay.StationInfo{Slug: st.Slug, Name: st.Name, Description: st.Description, Genre: st.Genre, Show: st.Show}
+}
+
+// notLive turns the relay's answer for an off-air station into a conflict:
+// the station exists, it just is not playing.
+func notLive(slug string, err error) error {
+	if errors.Is(err, relay.ErrNotLive) {
+		return onair.Errorf(onair.EConflict, "station %q is not live", slug)
+	}
+	return err
+}

@@ -1,0 +1,16 @@
+package ingest
+
+import "errors"
+
+// Sentinel errors of misuse; what is wrong with an upload is reported as an
+// *onair.Error instead.
+var (
+	// ErrNoMediaDir: the Ingester has no MediaDir.
+	ErrNoMediaDir = errors.New("no media directory configured")
+	// ErrBadPath: a Track's Path is not a name Ingest makes.
+	ErrBadPath = errors.New("not a media file name")
+	// errDecoderPanic: the decoder panicked on the file.
+	errDecoderPanic = errors.New("decoder failed")
+	// errShortDecode: the decoder stopped before the last frame.
+	errShortDecode = errors.New("decoder stopped early")
+)

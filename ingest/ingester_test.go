@@ -1,0 +1,436 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/ingest/mp3"
+)
+
+const testdata = "../testdata"
+
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testdata, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// entries lists dir, failing the test on error.
+func entries(t testing.TB, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestIngestFixtures(t *testing.T) {
+	const ms = time.Millisecond
+	tests := []struct {
+		file                 string
+		title, artist, album string
+		ffprobe              time.Duration
+		bitrate, rate, chans int
+	}{
+		{"tone440.mp3", "Tone 440", "Test Artist", "Fixtures", 8046 * ms, 128000, 44100, 2},
+		{"tone880.mp3", "Tone 880", "Test Artist", "Fixtures", 8046 * ms, 128000, 44100, 2},
+		{"tone1320.mp3", "Tone 1320", "Other Artist", "Fixtures", 8046 * ms, 128000, 44100, 2},
+		{"tone1000-vbr.mp3", "Tone 1000 VBR", "Test Artist", "", 6034 * ms, 84338, 44100, 2},
+		{"tone660-48k.mp3", "Tone 660 48k", "Test Artist", "", 6024 * ms, 128000, 48000, 2},
+		{"tone700-mpeg2.mp3", "Tone 700 MPEG-2", "Test Artist", "", 5068 * ms, 64000, 22050, 2},
+		{"tone550-mono.mp3", "Tone 550 mono", "Test Artist", "", 6034 * ms, 64000, 44100, 1},
+		{"tone440-320k.mp3", "Tone 440 320k", "", "", 5042 * ms, 320000, 44100, 2},
+		{"unicode.mp3", "Café ♪ Ünïcödé", "Björk Guðmundsdóttir", "Ζωή", 3030 * ms, 128000, 44100, 2},
+		{"id3v1.mp3", "V1 Title", "V1 Artist", "V1 Album", 3030 * ms, 128000, 44100, 2},
+		{"untagged.mp3", "untagged", "", "", 3030 * ms, 128000, 44100, 2},
+		{"xss.mp3", "<img src=x onerror=alert(1)>", "<script>alert(2)</script>", "", 3030 * ms, 128000, 44100, 2},
+	}
+	dir := t.TempDir()
+	in := &Ingester{MediaDir: dir}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data := fixture(t, tt.file)
+			tr, err := in.Ingest(context.Background(), tt.file, bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.Title != tt.title || tr.Artist != tt.artist || tr.Album != tt.album {
+				t.Errorf("tags %q / %q / %q, want %q / %q / %q", tr.Title, tr.Artist, tr.Album, tt.title, tt.artist, tt.album)
+			}
+			if d := (tr.Duration - tt.ffprobe).Abs(); d > 30*ms {
+				t.Errorf("Duration %v, ffprobe says %v", tr.Duration, tt.ffprobe)
+			}
+			if tr.Bitrate != tt.bitrate || tr.SampleRate != tt.rate || tr.Channels != tt.chans {
+				t.Errorf("Bitrate %d, SampleRate %d, Channels %d; want %d, %d, %d",
+					tr.Bitrate, tr.SampleRate, tr.Channels, tt.bitrate, tt.rate, tt.chans)
+			}
+			if tr.Filename != tt.file || tr.Size != int64(len(data)) {
+				t.Errorf("Filename %q, Size %d; want %q, %d", tr.Filename, tr.Size, tt.file, len(data))
+			}
+			if !serverName.MatchString(tr.Path) || seen[tr.Path] {
+				t.Errorf("Path %q is not a fresh server-made name", tr.Path)
+			}
+			seen[tr.Path] = true
+			stored, err := os.ReadFile(filepath.Join(dir, tr.Path))
+			if err != nil || !bytes.Equal(stored, data) {
+				t.Errorf("stored file differs from the upload (%v)", err)
+			}
+		})
+	}
+	// Only the final files are left: no temporary file.
+	if got := entries(t, dir); len(got) != len(seen) {
+		t.Errorf("MediaDir holds %v, want the %d tracks only", got, len(seen))
+	}
+}
+
+func TestIngestRejects(t *testing.T) {
+	tone := fixture(t, "tone440.mp3")
+	boom := errors.New("connection reset by peer")
+	tests := []struct {
+		name     string
+		filename string
+		r        io.Reader
+		max      int64
+		code     onair.Code
+		msg      string // the message holds this
+		cause    error  // errors.Is(err, cause) when set
+	}{
+		{"mpeg-2.5", "mpeg25-8k.mp3", bytes.NewReader(fixture(t, "mpeg25-8k.mp3")), 0,
+			onair.EUnprocessable, "mpeg25-8k.mp3: MPEG-2.5 is not supported", mp3.ErrMPEG25},
+		{"wav renamed", "x.mp3", bytes.NewReader(fixture(t, "not-mp3.wav")), 0,
+			onair.EUnsupported, "x.mp3: not an MP3 file", mp3.ErrNoFrames},
+		{"wav", "x.wav", bytes.NewReader(fixture(t, "not-mp3.wav")), 0,
+			onair.EUnsupported, "x.wav: not an MP3 file", mp3.ErrNoFrames},
+		{"png", "cover.mp3", strings.NewReader("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06\x00\x00\x00\x5c\x72\xa8\x66"), 0,
+			onair.EUnsupported, "cover.mp3: not an MP3 file", mp3.ErrNoFrames},
+		{"text", "notes.mp3", strings.NewReader("Dear listener,\nthis is plain text, not audio.\n"), 0,
+			onair.EUnsupported, "notes.mp3: not an MP3 file", mp3.ErrNoFrames},
+		{"empty", "empty.mp3", strings.NewReader(""), 0,
+			onair.EUnprocessable, "empty.mp3: empty file", nil},
+		{"first 100 bytes", "cut.mp3", bytes.NewReader(tone[:100]), 0,
+			onair.EUnprocessable, "cut.mp3: no complete MPEG audio frame", mp3.ErrNoAudio},
+		{"too short", "blip.mp3", bytes.NewReader(tone[:175+417*6]), 0,
+			onair.EUnprocessable, "blip.mp3: too short to play", nil},
+		{"layer ii", "old.mp2", bytes.NewReader(layer2()), 0,
+			onair.EUnprocessable, "old.mp2: only MPEG layer III (MP3) is supported", mp3.ErrLayer},
+		{"garbage payloads", "noise.mp3", bytes.NewReader(garbageFrames()), 0,
+			onair.EUnprocessable, "noise.mp3: cannot be decoded: ", nil},
+		{"mixed rates", "mix.mp3", bytes.NewReader(append(bytes.Clone(tone), fixture(t, "tone660-48k.mp3")...)), 0,
+			onair.EUnprocessable, "mix.mp3: MPEG version, layer or sample rate changes", mp3.ErrMixedFormat},
+		{"too large", "big.mp3", bytes.NewReader(tone), 100 << 10,
+			onair.ETooLarge, "big.mp3: file is larger than the 100 KiB limit", nil},
+		{"too large MiB", "big.mp3", io.LimitReader(zeros{}, 3<<20), 2 << 20,
+			onair.ETooLarge, "big.mp3: file is larger than the 2 MiB limit", nil},
+		{"interrupted upload", "half.mp3", io.MultiReader(bytes.NewReader(tone[:60000]), iotest.ErrReader(boom)), 0,
+			onair.EInvalid, "half.mp3: upload interrupted", boom},
+		{"reader stuck", "stuck.mp3", stuckReader{}, 0,
+			onair.EInvalid, "stuck.mp3: upload interrupted", io.ErrNoProgress},
+		{"path in name", `C:\Users\me\..\evil.wav`, bytes.NewReader(fixture(t, "not-mp3.wav")), 0,
+			onair.EUnsupported, "evil.wav: not an MP3 file", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := &Ingester{MediaDir: dir, MaxBytes: tt.max}
+			tr, err := in.Ingest(context.Background(), tt.filename, tt.r)
+			if err == nil {
+				t.Fatalf("accepted: %+v", tr)
+			}
+			if code := onair.ErrorCode(err); code != tt.code {
+				t.Errorf("code %q, want %q (%v)", code, tt.code, err)
+			}
+			if msg := onair.ErrorMessage(err); !strings.HasPrefix(msg, tt.msg) {
+				t.Errorf("message %q, want it to start with %q", msg, tt.msg)
+			}
+			if tt.cause != nil && !errors.Is(err, tt.cause) {
+				t.Errorf("error %v does not wrap %v", err, tt.cause)
+			}
+			if got := entries(t, dir); len(got) != 0 {
+				t.Errorf("MediaDir not empty after a rejection: %v", got)
+			}
+		})
+	}
+}
+
+type stuckReader struct{}
+
+func (stuckReader) Read([]byte) (int, error) { return 0, nil }
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// layer2 is a second of valid MPEG-1 layer II frames (silent payload).
+func layer2() []byte {
+	h, _ := mp3.ParseHeader([]byte{0xFF, 0xFD, 0xC0, 0x04})
+	var out []byte
+	for range 40 {
+		f := make([]byte, h.FrameSize)
+		copy(f, []byte{0xFF, 0xFD, 0xC0, 0x04})
+		out = append(out, f...)
+	}
+	return out
+}
+
+// garbageFrames is two seconds of frames with valid headers and noise for
+// payload: every check but decoding passes.
+func garbageFrames() []byte {
+	var out []byte
+	x := uint64(1)
+	for range 80 {
+		f := make([]byte, 417)
+		for i := range f {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			f[i] = byte(x)
+		}
+		copy(f, []byte{0xFF, 0xFB, 0x90, 0x64})
+		out = append(out, f...)
+	}
+	return out
+}
+
+// decode checks that every frame gave its samples.
+func TestDecodeCountsSamples(t *testing.T) {
+	data := fixture(t, "tone700-mpeg2.mp3")
+	info, err := mp3.Probe(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := decode(context.Background(), bytes.NewReader(data), info); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	info.Samples++
+	if err := decode(context.Background(), bytes.NewReader(data), info); !errors.Is(err, errShortDecode) {
+		t.Errorf("decode with a sample missing: %v, want errShortDecode", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := decode(ctx, bytes.NewReader(data), info); !errors.Is(err, context.Canceled) {
+		t.Errorf("decode with a cancelled ctx: %v", err)
+	}
+}
+
+// cancelReader cancels its context once n bytes have been read.
+type cancelReader struct {
+	r      io.Reader
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelReader) Read(p []byte) (int, error) {
+	m, err := c.r.Read(p)
+	c.n -= m
+	if c.n <= 0 {
+		c.cancel()
+	}
+	return m, err
+}
+
+func TestIngestCancelled(t *testing.T) {
+	tone := fixture(t, "tone440.mp3")
+	t.Run("before", func(t *testing.T) {
+		dir := t.TempDir()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := (&Ingester{MediaDir: dir}).Ingest(ctx, "a.mp3", bytes.NewReader(tone))
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error %v, want context.Canceled", err)
+		}
+		if got := entries(t, dir); len(got) != 0 {
+			t.Errorf("MediaDir not empty: %v", got)
+		}
+	})
+	t.Run("during upload", func(t *testing.T) {
+		dir := t.TempDir()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		r := &cancelReader{r: iotest.HalfReader(bytes.NewReader(tone)), n: 20000, cancel: cancel}
+		_, err := (&Ingester{MediaDir: dir}).Ingest(ctx, "a.mp3", r)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error %v, want context.Canceled", err)
+		}
+		if got := entries(t, dir); len(got) != 0 {
+			t.Errorf("MediaDir not empty: %v", got)
+		}
+	})
+}
+
+func TestIngestFilenameStaysInside(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "a", "media") // made by Ingest
+	in := &Ingester{MediaDir: dir}
+	tr, err := in.Ingest(context.Background(), "../../x.mp3", bytes.NewReader(fixture(t, "untagged.mp3")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Filename != "x.mp3" || tr.Title != "x" {
+		t.Errorf("Filename %q, Title %q; want x.mp3, x", tr.Filename, tr.Title)
+	}
+	if got := entries(t, dir); len(got) != 1 || got[0] != tr.Path {
+		t.Errorf("MediaDir holds %v, want only %s", got, tr.Path)
+	}
+	if got := entries(t, root); len(got) != 1 || got[0] != "a" {
+		t.Errorf("a file escaped MediaDir: %v", got)
+	}
+}
+
+func TestRemove(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(dir, "keep.mp3")
+	if err := os.WriteFile(outside, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := &Ingester{MediaDir: dir}
+	tr, err := in.Ingest(context.Background(), "t.mp3", bytes.NewReader(fixture(t, "tone440.mp3")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Remove(tr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, tr.Path)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("file still there after Remove: %v", err)
+	}
+	if err := in.Remove(tr); err != nil {
+		t.Errorf("second Remove: %v, want nil (already gone)", err)
+	}
+	for _, p := range []string{"keep.mp3", "../keep.mp3", "", ".", "/etc/passwd", "0123456789abcdef0123456789abcdef.mp3/.."} {
+		if err := in.Remove(onair.Track{Path: p}); !errors.Is(err, ErrBadPath) {
+			t.Errorf("Remove(%q) = %v, want ErrBadPath", p, err)
+		}
+	}
+	if _, err := os.Stat(outside); err != nil {
+		t.Errorf("Remove deleted a file it did not make: %v", err)
+	}
+	if _, err := (&Ingester{}).Ingest(context.Background(), "a.mp3", strings.NewReader("x")); !errors.Is(err, ErrNoMediaDir) {
+		t.Errorf("Ingest without MediaDir: %v, want ErrNoMediaDir", err)
+	}
+}
+
+func TestCleanFilename(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"song.mp3", "song.mp3"},
+		{"../../x.mp3", "x.mp3"},
+		{`C:\a\b.mp3`, "b.mp3"},
+		{"/etc/passwd", "passwd"},
+		{"", "upload.mp3"},
+		{"..", "upload.mp3"},
+		{"dir/", "upload.mp3"},
+		{"a\x00b\nc.mp3", "a / b c.mp3"},
+		{"  spaced   out .mp3 ", "spaced out .mp3"},
+		{"Café ♪.mp3", "Café ♪.mp3"},
+		{"evil\u202Egnp.mp3", "evilgnp.mp3"},
+		{strings.Repeat("é", 300) + ".mp3", strings.Repeat("é", MaxTextRunes)},
+	}
+	for _, tt := range tests {
+		if got := CleanFilename(tt.in); got != tt.want {
+			t.Errorf("CleanFilename(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFormatSize(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{DefaultMaxBytes, "200 MiB"}, {1 << 30, "1 GiB"}, {3 << 19, "1.5 MiB"},
+		{100 << 10, "100 KiB"}, {1500, "1.5 KiB"}, {999, "999 bytes"},
+	}
+	for _, tt := range tests {
+		if got := formatSize(tt.n); got != tt.want {
+			t.Errorf("formatSize(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestCleanText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"  Title  ", "Title"},
+		{"Tab\there", "Tab here"},
+		{"Bell\x07", "Bell"},
+		{"One\x00Two\x00", "One / Two"},
+		{"Caf\xe9", "Café"}, // Latin-1, as in ID3v1
+		{"\uFEFFBOM", "BOM"},
+		{"Björk Guðmundsdóttir", "Björk Guðmundsdóttir"},
+		{"日本語 🎵", "日本語 🎵"},
+		{"\x00\x00", ""},
+		{strings.Repeat("ab ", 200), strings.TrimSpace(strings.Repeat("ab ", 200)[:MaxTextRunes])},
+	}
+	for _, tt := range tests {
+		if got := cleanText(tt.in); got != tt.want {
+			t.Errorf("cleanText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A title in the ID3v2 tag, artist only in the ID3v1 tag: both are used.
+func TestTagsMerged(t *testing.T) {
+	data := fixture(t, "tone1000-vbr.mp3") // ID3v2: title and artist, no album
+	v1 := make([]byte, 128)
+	copy(v1, "TAG")
+	copy(v1[3:], "v1 title")
+	copy(v1[63:], "Album \xc0 la v1\x00junk")
+	data = append(bytes.Clone(data), v1...)
+	tr, err := (&Ingester{MediaDir: t.TempDir()}).Ingest(context.Background(), "m.mp3", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Title != "Tone 1000 VBR" || tr.Album != "Album À la v1" {
+		t.Errorf("Title %q, Album %q; want the v2 title and the v1 album", tr.Title, tr.Album)
+	}
+}
+
+// audioFrames returns the audio frames of a fixture, concatenated.
+func audioFrames(t testing.TB, name string) []byte {
+	t.Helper()
+	r := mp3.NewAudioReader(mp3.NewScanner(bytes.NewReader(fixture(t, name))))
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func BenchmarkIngest5min320k(b *testing.B) {
+	audio := audioFrames(b, "tone440-320k.mp3") // 5.04 s
+	data := bytes.Repeat(audio, 60)             // 5 min 2 s, 12 MB
+	in := &Ingester{MediaDir: b.TempDir()}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		tr, err := in.Ingest(context.Background(), "long.mp3", bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if tr.Duration < 5*time.Minute || tr.Bitrate != 320000 {
+			b.Fatalf("Duration %v, Bitrate %d", tr.Duration, tr.Bitrate)
+		}
+		if err := in.Remove(tr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,102 @@
+// Package audiotest checks what a listener really hears: it decodes what a
+// client received and finds which of the fixtures' tones is in it. Tests
+// only.
+package audiotest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	gomp3 "github.com/hajimehoshi/go-mp3"
+)
+
+// Testdata is the absolute path of the repository's testdata directory.
+func Testdata() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata")
+}
+
+// Fixture returns the bytes of testdata/name.
+func Fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Testdata(), name))
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	return b
+}
+
+// Power is the Goertzel power of freq in mono samples at rate, normalised
+// by the signal's energy so that it is comparable between signals.
+func Power(samples []float64, rate, freq float64) float64 {
+	if len(samples) == 0 {
+		return 0
+	}
+	w := 2 * math.Pi * freq / rate
+	coeff := 2 * math.Cos(w)
+	var s1, s2, energy float64
+	for _, x := range samples {
+		s := x + coeff*s1 - s2
+		s2, s1 = s1, s
+		energy += x * x
+	}
+	p := s1*s1 + s2*s2 - coeff*s1*s2
+	if energy == 0 {
+		return 0
+	}
+	return p / (energy * float64(len(samples)) / 2)
+}
+
+// Dominant returns which of freqs is strongest in samples and how much of
+// the signal's energy it holds (near 1 for a pure tone).
+func Dominant(samples []float64, rate float64, freqs ...float64) (freq, share float64) {
+	for _, f := range freqs {
+		if p := Power(samples, rate, f); p > share {
+			freq, share = f, p
+		}
+	}
+	return freq, share
+}
+
+// RMS is the root mean square of samples.
+func RMS(samples []float64) float64 {
+	var sum float64
+	for _, x := range samples {
+		sum += x * x
+	}
+	if len(samples) == 0 {
+		return 0
+	}
+	return math.Sqrt(sum / float64(len(samples)))
+}
+
+// DecodeMP3 decodes an MP3 byte stream to mono samples in [-1, 1].
+func DecodeMP3(data []byte) (samples []float64, rate int, err error) {
+	d, err := gomp3.NewDecoder(bytes.NewReader(data))
+	if err != nil {
+		return nil, 0, fmt.Errorf("audiotest: decode mp3: %w", err)
+	}
+	pcm, err := io.ReadAll(d)
+	if err != nil && len(pcm) == 0 {
+		return nil, 0, fmt.Errorf("audiotest: decode mp3: %w", err)
+	}
+	return StereoInt16ToMono(pcm), d.SampleRate(), nil
+}
+
+// StereoInt16ToMono mixes little-endian 16-bit stereo PCM down to mono.
+func StereoInt16ToMono(pcm []byte) []float64 {
+	out := make([]float64, len(pcm)/4)
+	for i := range out {
+		l := int16(binary.LittleEndian.Uint16(pcm[4*i:]))
+		r := int16(binary.LittleEndian.Uint16(pcm[4*i+2:]))
+		out[i] = (float64(l) + float64(r)) / 65536
+	}
+	return out
+}

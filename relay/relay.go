@@ -1,0 +1,331 @@
+// Package relay plays live stations and fans their audio out to listeners.
+// Each live station has one clock that releases its MP3 frames in real time
+// whether or not anyone listens; HTTP listeners share one buffer of those
+// frames and WebRTC listeners share one Opus encoder and one track. What
+// happens is published through a small interface: relay knows nothing of
+// WebSockets or storage.
+package relay
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/playlist"
+)
+
+// publisher receives what happens on stations. Publish must not block: it
+// is called from the station clocks.
+type publisher interface {
+	Publish(onair.Event)
+}
+
+// Relay runs the live stations. Fill the exported fields, then use it; the
+// zero values of the tuning fields are sensible defaults.
+type Relay struct {
+	MediaDir  string // where track files live
+	Publisher publisher
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	// Opus configures the per-station encoder for WebRTC listeners.
+	Opus OpusConfig
+	// WebRTC serves browsers; nil leaves stations HTTP-only.
+	WebRTC *WebRTC
+
+	// Burst is how much recent audio a new HTTP listener gets at once.
+	Burst time.Duration // default 4 s
+	// ChunkDuration is how often HTTP listeners are handed new audio:
+	// longer chunks mean fewer writes per listener.
+	ChunkDuration time.Duration // default 250 ms
+	// MaxLag is how far behind the clock an HTTP listener may fall before
+	// it is dropped; it also bounds one write to a listener.
+	MaxLag time.Duration // default 10 s
+	// SendBuffer, when not 0, sets each HTTP listener's kernel send
+	// buffer, bounding the kernel memory a listener that stops reading can
+	// hold and how soon it is found to be too slow.
+	SendBuffer int
+	// PublicURL is the server's address for links given to players;
+	// empty uses the address the client asked for.
+	PublicURL string
+
+	stats stats
+
+	mu       sync.Mutex
+	stations map[string]*station
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+func (r *Relay) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Relay) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (r *Relay) burst() time.Duration { return orDefault(r.Burst, 4*time.Second) }
+func (r *Relay) chunkDuration() time.Duration {
+	return orDefault(r.ChunkDuration, 250*time.Millisecond)
+}
+func (r *Relay) maxLag() time.Duration { return orDefault(r.MaxLag, 10*time.Second) }
+
+// tick is how often a station clock wakes: once per Opus packet, so WebRTC
+// audio leaves evenly.
+func (r *Relay) tick() time.Duration {
+	return time.Duration(r.Opus.withDefaults().FrameMS) * time.Millisecond
+}
+
+// ringSize holds the burst, the allowed lag and some slack, in chunks.
+func (r *Relay) ringSize() int {
+	return int((r.burst()+r.maxLag())/r.chunkDuration()) + 8
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func (r *Relay) publish(ev onair.Event) {
+	if r.Publisher != nil {
+		r.Publisher.Publish(ev)
+	}
+}
+
+// Start puts a station on air with the given tracks. When it is already
+// live, Start only jumps to opts.StartTrackID if one is given.
+func (r *Relay) Start(info StationInfo, tracks []onair.Track, opts PlayOptions) error {
+	if s := r.get(info.Slug); s != nil {
+		if opts.StartTrackID == 0 {
+			return nil
+		}
+		return s.do(func() bool { return s.startAt(opts.StartTrackID) })
+	}
+	if len(tracks) == 0 {
+		return ErrNoTracks
+	}
+	s, err := r.newStation(info, tracks, opts)
+	if err != nil {
+		return err
+	}
+	if !s.startAt(opts.StartTrackID) {
+		s.release()
+		return ErrNoTracks
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || r.stations[info.Slug] != nil {
+		// Closed meanwhile, or a concurrent Start won.
+		s.release()
+		if r.closed {
+			return ErrClosed
+		}
+		return nil
+	}
+	if r.stations == nil {
+		r.stations = map[string]*station{}
+	}
+	r.stations[info.Slug] = s
+	r.publish(onair.Event{Kind: onair.EventStarted, Station: info.Slug, StartedAt: s.start})
+	r.publish(onair.Event{Kind: onair.EventMetadata, Station: info.Slug, NowPlaying: s.nowPlaying()})
+	r.publish(onair.Event{Kind: onair.EventListeners, Station: info.Slug})
+	s.announce = true
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		s.run()
+	}()
+	return nil
+}
+
+func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOptions) (*station, error) {
+	now := r.now()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &station{
+		ctx:       ctx,
+		cancel:    cancel,
+		r:         r,
+		slug:      info.Slug,
+		info:      info,
+		ring:      newRing(r.ringSize()),
+		cmds:      make(chan func() bool),
+		done:      make(chan struct{}),
+		start:     now,
+		log:       r.logger().With("station", info.Slug),
+		listeners: map[*listener]conn{},
+		queue:     playlist.New(tracks, opts.Shuffle, opts.Loop, nil),
+		src:       source{dir: r.MediaDir},
+		clk:       newClock(now, 2*time.Second),
+	}
+	if r.WebRTC != nil {
+		enc, err := newOpusEncoder(r.Opus)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		t, err := r.WebRTC.newStationTrack(info.Slug)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		s.opus, s.pcm, s.webrtc = enc, &pcmDecoder{}, t
+	}
+	return s, nil
+}
+
+// Stop takes a station off air and disconnects its listeners.
+func (r *Relay) Stop(slug string) error {
+	s := r.remove(slug)
+	if s == nil {
+		return ErrNotLive
+	}
+	s.shutdown()
+	r.publish(onair.Event{Kind: onair.EventStopped, Station: slug})
+	return nil
+}
+
+// ended is called by a station that ran out of tracks.
+func (r *Relay) ended(s *station) {
+	r.mu.Lock()
+	if r.stations[s.slug] == s {
+		delete(r.stations, s.slug)
+	} else {
+		s = nil
+	}
+	r.mu.Unlock()
+	if s == nil {
+		return
+	}
+	s.log.Info("station ran out of tracks; off air")
+	// The clock goroutine is the caller: release everything else without
+	// waiting for it.
+	s.cancel()
+	go s.disconnect()
+	r.publish(onair.Event{Kind: onair.EventStopped, Station: s.slug})
+}
+
+func (r *Relay) remove(slug string) *station {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.stations[slug]
+	delete(r.stations, slug)
+	return s
+}
+
+func (r *Relay) get(slug string) *station {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stations[slug]
+}
+
+// Skip moves a live station to its next track now.
+func (r *Relay) Skip(slug string) error {
+	s := r.get(slug)
+	if s == nil {
+		return ErrNotLive
+	}
+	return s.do(s.nextTrack)
+}
+
+// SetMetadata changes what a live station announces until its next track.
+func (r *Relay) SetMetadata(slug string, md onair.MetadataUpdate) error {
+	s := r.get(slug)
+	if s == nil {
+		return ErrNotLive
+	}
+	return s.do(func() bool { return s.setMetadata(md) })
+}
+
+// SetPlaylist gives a live station a new play order and play options. When
+// the playing track is no longer in it, the station moves on at once.
+func (r *Relay) SetPlaylist(slug string, tracks []onair.Track, shuffle, loop bool) error {
+	s := r.get(slug)
+	if s == nil {
+		return ErrNotLive
+	}
+	return s.do(func() bool { return s.setPlaylist(tracks, shuffle, loop) })
+}
+
+// SetInfo updates the name, description and genre a live station shows to
+// new listeners.
+func (r *Relay) SetInfo(info StationInfo) {
+	if s := r.get(info.Slug); s != nil {
+		s.mu.Lock()
+		info.Show = s.info.Show
+		s.info = info
+		s.mu.Unlock()
+	}
+}
+
+// Status is a station's state as listeners see it.
+type Status struct {
+	Live       bool
+	StartedAt  time.Time
+	NowPlaying *onair.NowPlaying
+	Listeners  onair.Listeners
+}
+
+// Status returns the state of a station; a station that is not on air is
+// simply not Live.
+func (r *Relay) Status(slug string) Status {
+	s := r.get(slug)
+	if s == nil {
+		return Status{}
+	}
+	return Status{Live: true, StartedAt: s.start, NowPlaying: s.nowPlaying(), Listeners: s.listenerCounts()}
+}
+
+// Close stops every station without announcing it: they were live when the
+// server went down and will be live again when it comes back.
+func (r *Relay) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	all := r.stations
+	r.stations = nil
+	r.mu.Unlock()
+	for _, s := range all {
+		s.shutdown()
+	}
+	r.wg.Wait()
+	return nil
+}
+
+// release frees what a station that never ran holds.
+func (s *station) release() {
+	s.cancel()
+	s.src.close()
+	s.closeWebRTC()
+}
+
+// shutdown stops the clock, disconnects every listener and waits for it all.
+func (s *station) shutdown() {
+	s.cancel()
+	<-s.done
+	s.disconnect()
+}
+
+// disconnect ends every listener of a station that is no longer playing.
+func (s *station) disconnect() {
+	s.ring.close()
+	s.mu.Lock()
+	s.stopped = true
+	for _, c := range s.listeners {
+		// Unblocks a listener stuck writing to a client that stopped
+		// reading.
+		_ = c.SetWriteDeadline(time.Unix(1, 0))
+	}
+	s.mu.Unlock()
+	s.closeWebRTC()
+	s.wg.Wait()
+}

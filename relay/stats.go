@@ -1,0 +1,49 @@
+package relay
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// stats are relay-wide counters, read by the Prometheus collector.
+type stats struct {
+	httpConnects atomic.Int64
+	httpDropped  atomic.Int64
+	bytesSent    atomic.Int64
+}
+
+var (
+	descStations  = prometheus.NewDesc("onair_live_stations", "Stations on air.", nil, nil)
+	descListeners = prometheus.NewDesc("onair_listeners", "Audio listeners by transport.", []string{"transport"}, nil)
+	descConnects  = prometheus.NewDesc("onair_http_listener_connects_total", "HTTP listeners that connected.", nil, nil)
+	descDropped   = prometheus.NewDesc("onair_http_listeners_dropped_total", "HTTP listeners dropped for falling behind.", nil, nil)
+	descBytes     = prometheus.NewDesc("onair_http_sent_bytes_total", "Bytes sent to HTTP listeners that have left.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (r *Relay) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descStations, descListeners, descConnects, descDropped, descBytes} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector: the relay's figures are read
+// when scraped, so the hot paths only bump atomics.
+func (r *Relay) Collect(ch chan<- prometheus.Metric) {
+	r.mu.Lock()
+	n := len(r.stations)
+	var http, rtc int
+	for _, s := range r.stations {
+		l := s.listenerCounts()
+		http += l.HTTP
+		rtc += l.WebRTC
+	}
+	r.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(descStations, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(descListeners, prometheus.GaugeValue, float64(http), "http")
+	ch <- prometheus.MustNewConstMetric(descListeners, prometheus.GaugeValue, float64(rtc), "webrtc")
+	ch <- prometheus.MustNewConstMetric(descConnects, prometheus.CounterValue, float64(r.stats.httpConnects.Load()))
+	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(r.stats.httpDropped.Load()))
+	ch <- prometheus.MustNewConstMetric(descBytes, prometheus.CounterValue, float64(r.stats.bytesSent.Load()))
+}

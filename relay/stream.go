@@ -1,0 +1,211 @@
+package relay
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onairfm/onair/relay/icy"
+)
+
+// Metaint is the number of audio bytes between two ICY metadata blocks.
+const Metaint = 16000
+
+// ServeStream serves GET /stream/{slug} and /stream/{slug}.mp3: the live
+// MP3 stream, Icecast style. A station that is not on air answers 404, as
+// Icecast does for a mount with no source.
+//
+// The connection is taken over from net/http: the listener then needs no
+// handler goroutine, no chunked encoding and no response buffer, and its
+// audio goes out with one vectored write per chunk.
+func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
+	slug := strings.TrimSuffix(strings.TrimPrefix(req.URL.Path, "/stream/"), ".mp3")
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	s := r.get(slug)
+	if s == nil {
+		writeError(w, http.StatusNotFound, "station is not live")
+		return
+	}
+	metaint := 0
+	if strings.TrimSpace(req.Header.Get("Icy-MetaData")) == "1" {
+		metaint = Metaint
+	}
+	head := s.header(req, metaint)
+	if req.Method == http.MethodHead {
+		for k, v := range head {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if hj, ok := w.(http.Hijacker); ok {
+		c, rw, err := hj.Hijack()
+		if err != nil {
+			s.log.Warn("hijack failed", "err", err)
+			return
+		}
+		if tc, ok := c.(*net.TCPConn); ok && s.r.SendBuffer > 0 {
+			_ = tc.SetWriteBuffer(s.r.SendBuffer)
+		}
+		if err := writeRawHeader(c, rw, head); err != nil {
+			c.Close()
+			return
+		}
+		s.serve(c, c, metaint, false)
+		return
+	}
+	// Servers that cannot hand the connection over (HTTP/2): stream through
+	// the ResponseWriter on this goroutine.
+	for k, v := range head {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	s.serve(flushWriter{w: w, rc: rc}, nil, metaint, true)
+}
+
+// header is the Icecast-style response header for a new listener.
+func (s *station) header(req *http.Request, metaint int) http.Header {
+	info := s.stationInfo()
+	h := http.Header{}
+	h.Set("Content-Type", "audio/mpeg")
+	h.Set("Cache-Control", "no-cache, no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Expires", "Mon, 26 Jul 1997 05:00:00 GMT")
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("icy-name", headerValue(info.Name))
+	h.Set("icy-description", headerValue(info.Description))
+	h.Set("icy-genre", headerValue(info.Genre))
+	h.Set("icy-url", baseURL(req, s.r.PublicURL)+"/stations/"+s.slug)
+	h.Set("icy-pub", "0")
+	if br := s.bitrate.Load(); br > 0 {
+		h.Set("icy-br", strconv.FormatInt((br+500)/1000, 10))
+	}
+	if metaint > 0 {
+		h.Set("icy-metaint", strconv.Itoa(metaint))
+	}
+	return h
+}
+
+// serve adds a listener to the station. With wait it runs the listener on
+// the calling goroutine; otherwise on its own, owned by the station.
+func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool) {
+	l := &listener{
+		conn:   w,
+		ring:   s.ring,
+		next:   s.ring.burstStart(s.r.burst()),
+		maxLag: s.r.maxLag(),
+	}
+	if metaint > 0 {
+		l.framer = icy.NewFramer(metaint)
+	}
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		if closer != nil {
+			closer.Close()
+		}
+		return
+	}
+	s.listeners[l] = w
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.httpCount.Add(1)
+	s.publishListeners()
+	s.r.stats.httpConnects.Add(1)
+
+	run := func() {
+		defer s.wg.Done()
+		err := l.run(s.ctx)
+		if closer != nil {
+			closer.Close()
+		}
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+		s.httpCount.Add(-1)
+		s.publishListeners()
+		s.r.stats.bytesSent.Add(l.sent)
+		if errors.Is(err, errTooSlow) {
+			s.r.stats.httpDropped.Add(1)
+			s.log.Info("dropped a listener that fell behind")
+		}
+	}
+	if wait {
+		run()
+		return
+	}
+	go run()
+}
+
+// writeRawHeader writes the response head on a hijacked connection. The
+// status line is HTTP/1.0 as Icecast's: the body ends when the connection
+// does.
+func writeRawHeader(c net.Conn, rw *bufio.ReadWriter, h http.Header) error {
+	_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	rw.Writer.Reset(c)
+	rw.WriteString("HTTP/1.0 200 OK\r\n")
+	if err := h.Write(rw); err != nil {
+		return fmt.Errorf("relay: write header: %w", err)
+	}
+	rw.WriteString("Connection: close\r\n\r\n")
+	if err := rw.Flush(); err != nil {
+		return fmt.Errorf("relay: write header: %w", err)
+	}
+	return nil
+}
+
+// flushWriter streams through an http.ResponseWriter.
+type flushWriter struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err != nil {
+		return n, err
+	}
+	return n, f.rc.Flush()
+}
+
+func (f flushWriter) SetWriteDeadline(t time.Time) error { return f.rc.SetWriteDeadline(t) }
+
+// headerValue keeps user text from breaking out of a header line.
+func headerValue(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// baseURL is the server's address as the client reached it, or the
+// configured public URL.
+func baseURL(req *http.Request, public string) string {
+	if public != "" {
+		return strings.TrimSuffix(public, "/")
+	}
+	scheme := "http"
+	if req.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + req.Host
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
