@@ -1,0 +1,119 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/onairfm/onair"
+)
+
+var errNoService = onair.Errorf(onair.ENotFound, "not available on this server")
+
+// stream: /stream/{name}. Playlist files (.m3u, .pls) are served here for
+// any station, live or not, since a player may be set up before the show;
+// everything else is the relay's live stream.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	for _, pf := range playlistFiles {
+		if slug, ok := strings.CutSuffix(name, pf.ext); ok {
+			return s.playlistFile(w, r, slug, pf)
+		}
+	}
+	if s.Stream == nil {
+		return errNoService
+	}
+	s.Stream.ServeHTTP(w, r)
+	return nil
+}
+
+// playlistFile is a kind of file that points a media player at a stream.
+type playlistFile struct {
+	ext         string
+	contentType string
+	body        func(url, name string) string
+}
+
+var playlistFiles = []playlistFile{
+	{".m3u", "audio/x-mpegurl", func(url, name string) string {
+		return "#EXTM3U\n#EXTINF:-1," + name + "\n" + url + "\n"
+	}},
+	{".pls", "audio/x-scpls", func(url, name string) string {
+		return "[playlist]\nNumberOfEntries=1\nFile1=" + url + "\nTitle1=" + name + "\nLength1=-1\nVersion=2\n"
+	}},
+}
+
+func (s *Server) playlistFile(w http.ResponseWriter, r *http.Request, slug string, pf playlistFile) error {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		return errMethod
+	}
+	st, err := s.Control.Station(r.Context(), slug)
+	if err != nil {
+		return err
+	}
+	body := pf.body(s.baseURL(r)+"/stream/"+st.Slug, oneLine(st.Name))
+	h := w.Header()
+	h.Set("Content-Type", pf.contentType)
+	h.Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", st.Slug+pf.ext))
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write([]byte(body))
+	}
+	return nil
+}
+
+// oneLine keeps a station name from adding lines to a playlist file.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// status: GET /status-json.xsl, Icecast's status page, from the relay.
+func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
+	if s.Status == nil {
+		return errNoService
+	}
+	s.Status.ServeHTTP(w, r)
+	return nil
+}
+
+// websocket: /ws, the signalling hub.
+func (s *Server) websocket(w http.ResponseWriter, r *http.Request) error {
+	if s.WS == nil {
+		return errNoService
+	}
+	s.WS.ServeHTTP(w, r)
+	return nil
+}
+
+// metrics: GET /metrics in Prometheus text format.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	if s.Metrics == nil {
+		return errNoService
+	}
+	s.Metrics.ServeHTTP(w, r)
+	return nil
+}
+
+// healthz: GET /healthz answers while the server serves.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// config: GET /api/config, what browsers need before listening.
+func (s *Server) config(w http.ResponseWriter, _ *http.Request) error {
+	ice := s.ICEServers
+	if ice == nil {
+		ice = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string][]string{"ice_servers": ice})
+	return nil
+}

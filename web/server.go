@@ -1,0 +1,182 @@
+// Package web is onair's HTTP edge: the REST JSON API, the listening routes
+// (playlist files, and the relay's stream and status handlers mounted in
+// one mux), sessions by cookie or bearer token with cross-site protection,
+// and the mapping of onair error codes to HTTP statuses. The pages will
+// live here too (see pages.go).
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onairfm/onair/auth"
+	"github.com/onairfm/onair/control"
+)
+
+// Server answers every HTTP route of onair. Fill the fields, then serve
+// Handler(). A Server must not be copied after first use.
+type Server struct {
+	Control *control.Service
+	Auth    *auth.Service
+	Stream  http.Handler // /stream/{slug} and /stream/{slug}.mp3 (the relay)
+	Status  http.Handler // /status-json.xsl (the relay)
+	WS      http.Handler // /ws (signalling hub); nil answers 404
+	Metrics http.Handler // /metrics (Prometheus); nil answers 404
+	Logger  *slog.Logger
+
+	// PublicURL is the base of absolute links (.m3u, .pls); empty uses the
+	// scheme and Host of the request.
+	PublicURL string
+	// AllowedOrigins are origins besides the server's own (and
+	// PublicURL's) from which browsers may make cookie-authenticated state
+	// changes, e.g. "https://radio.example".
+	AllowedOrigins []string
+	// ICEServers are the STUN/TURN URLs handed to browsers by /api/config.
+	ICEServers []string
+	// SessionTTL is the session cookie's Max-Age; 0 uses the auth
+	// service's session lifetime.
+	SessionTTL time.Duration
+	// Now is the clock of the login rate limit; nil means time.Now.
+	Now func() time.Time
+
+	limitOnce sync.Once
+	limiter   *ipLimiter
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// authLimiter limits login and register attempts per client address; it is
+// shared by every Handler of the Server.
+func (s *Server) authLimiter() *ipLimiter {
+	s.limitOnce.Do(func() { s.limiter = newIPLimiter(authRate, authBurst) })
+	return s.limiter
+}
+
+// sessionTTL is how long the session cookie lives: as long as the session.
+func (s *Server) sessionTTL() time.Duration {
+	switch {
+	case s.SessionTTL > 0:
+		return s.SessionTTL
+	case s.Auth != nil && s.Auth.SessionTTL > 0:
+		return s.Auth.SessionTTL
+	default:
+		return auth.DefaultSessionTTL
+	}
+}
+
+// baseURL is the server's address for absolute links.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.PublicURL != "" {
+		return strings.TrimSuffix(s.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// apiFunc is a handler that reports failure by returning an error; the
+// error becomes the JSON error answer with the status of its onair code.
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one method and pattern of the mux.
+type route struct {
+	method  string
+	pattern string
+	handle  apiFunc
+}
+
+// Handler returns the one mux with every route, wrapped in request logging
+// and panic recovery.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.mount(mux, []route{
+		{"POST", "/api/auth/login", s.login},
+		{"POST", "/api/auth/logout", s.logout},
+		{"POST", "/api/auth/register", s.register},
+		{"GET", "/api/me", s.me},
+		{"POST", "/api/users", s.createUser},
+		{"GET", "/api/config", s.config},
+
+		{"GET", "/api/stations", s.listStations},
+		{"POST", "/api/stations", s.createStation},
+		{"GET", "/api/stations/{slug}", s.getStation},
+		{"PATCH", "/api/stations/{slug}", s.updateStation},
+		{"DELETE", "/api/stations/{slug}", s.deleteStation},
+
+		{"GET", "/api/stations/{slug}/tracks", s.listTracks},
+		{"POST", "/api/stations/{slug}/tracks", s.uploadTracks},
+		{"DELETE", "/api/stations/{slug}/tracks/{id}", s.deleteTrack},
+		{"PUT", "/api/stations/{slug}/playlist", s.setPlaylist},
+
+		{"POST", "/api/stations/{slug}/start", s.start},
+		{"POST", "/api/stations/{slug}/stop", s.stop},
+		{"POST", "/api/stations/{slug}/skip", s.skip},
+		{"POST", "/api/stations/{slug}/metadata", s.metadata},
+
+		{"GET", "/status-json.xsl", s.status},
+		{"GET", "/healthz", s.healthz},
+		{"GET", "/metrics", s.metrics},
+	})
+	mux.Handle("/api/", s.api(func(http.ResponseWriter, *http.Request) error { return errNoRoute }))
+	// Streams and their playlist files check the method themselves: the
+	// relay answers HEAD and refuses the rest.
+	mux.Handle("/stream/{name}", s.api(s.stream))
+	mux.Handle("/ws", s.api(s.websocket))
+	s.routePages(mux)
+	return s.logRequests(s.recoverPanics(mux))
+}
+
+// mount adds routes, and for each pattern a catch-all that answers 405
+// in JSON with the methods it does have (the mux's own 405 is plain text).
+func (s *Server) mount(mux *http.ServeMux, routes []route) {
+	allowed := map[string][]string{}
+	var order []string
+	for _, rt := range routes {
+		mux.Handle(rt.method+" "+rt.pattern, s.api(rt.handle))
+		if _, ok := allowed[rt.pattern]; !ok {
+			order = append(order, rt.pattern)
+		}
+		allowed[rt.pattern] = append(allowed[rt.pattern], rt.method)
+		if rt.method == http.MethodGet {
+			allowed[rt.pattern] = append(allowed[rt.pattern], http.MethodHead)
+		}
+	}
+	for _, p := range order {
+		allow := strings.Join(allowed[p], ", ")
+		mux.Handle(p, s.api(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Allow", allow)
+			return errMethod
+		}))
+	}
+}
+
+// api turns an apiFunc into a handler: cross-site checks first, errors
+// written as JSON after.
+func (s *Server) api(h apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.checkOrigin(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}

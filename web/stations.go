@@ -1,0 +1,211 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/control"
+	"github.com/onairfm/onair/relay"
+)
+
+// jsonTimeLayout is RFC 3339 with milliseconds, always in UTC.
+const jsonTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func jsonTime(t time.Time) string { return t.UTC().Format(jsonTimeLayout) }
+
+// stationJSON is the contract's Station: the stored station with its live
+// state from the relay.
+type stationJSON struct {
+	ID          int64           `json:"id"`
+	Slug        string          `json:"slug"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Genre       string          `json:"genre"`
+	Owner       string          `json:"owner"`
+	Live        bool            `json:"live"`
+	Listeners   listenersJSON   `json:"listeners"`
+	NowPlaying  *nowPlayingJSON `json:"now_playing"`
+	Show        string          `json:"show"`
+	Streams     streamsJSON     `json:"streams"`
+	Shuffle     bool            `json:"shuffle"`
+	Loop        bool            `json:"loop"`
+	Likes       int64           `json:"likes"`
+	CreatedAt   string          `json:"created_at"`
+}
+
+type listenersJSON struct {
+	Total  int `json:"total"`
+	HTTP   int `json:"http"`
+	WebRTC int `json:"webrtc"`
+}
+
+type nowPlayingJSON struct {
+	TrackID    int64  `json:"track_id"`
+	Title      string `json:"title"`
+	Artist     string `json:"artist"`
+	Album      string `json:"album"`
+	DurationMS int64  `json:"duration_ms"`
+	StartedAt  string `json:"started_at"`
+}
+
+type streamsJSON struct {
+	MP3 string `json:"mp3"`
+	M3U string `json:"m3u"`
+	PLS string `json:"pls"`
+}
+
+// newStationJSON joins a stored station and its live status.
+func newStationJSON(st *onair.Station, status relay.Status, likes int64) stationJSON {
+	out := stationJSON{
+		ID:          st.ID,
+		Slug:        st.Slug,
+		Name:        st.Name,
+		Description: st.Description,
+		Genre:       st.Genre,
+		Owner:       st.Owner,
+		Live:        status.Live,
+		Show:        st.Show,
+		Streams: streamsJSON{
+			MP3: "/stream/" + st.Slug,
+			M3U: "/stream/" + st.Slug + ".m3u",
+			PLS: "/stream/" + st.Slug + ".pls",
+		},
+		Shuffle:   st.Shuffle,
+		Loop:      st.Loop,
+		Likes:     likes,
+		CreatedAt: jsonTime(st.CreatedAt),
+	}
+	if status.Live {
+		l := status.Listeners
+		out.Listeners = listenersJSON{Total: l.Total(), HTTP: l.HTTP, WebRTC: l.WebRTC}
+		if np := status.NowPlaying; np != nil {
+			out.NowPlaying = &nowPlayingJSON{
+				TrackID:    np.TrackID,
+				Title:      np.Title,
+				Artist:     np.Artist,
+				Album:      np.Album,
+				DurationMS: np.Duration.Milliseconds(),
+				StartedAt:  jsonTime(np.StartedAt),
+			}
+		}
+	}
+	return out
+}
+
+// stationJSON renders st with its live state and likes.
+func (s *Server) stationJSON(ctx context.Context, st *onair.Station) (stationJSON, error) {
+	likes, err := s.Control.Likes(ctx, st.Slug)
+	if err != nil {
+		return stationJSON{}, err
+	}
+	return newStationJSON(st, s.Control.Status(st.Slug), likes), nil
+}
+
+// writeStation answers the station slug as it is now.
+func (s *Server) writeStation(w http.ResponseWriter, r *http.Request, status int, slug string) error {
+	st, err := s.Control.Station(r.Context(), slug)
+	if err != nil {
+		return err
+	}
+	out, err := s.stationJSON(r.Context(), st)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, out)
+	return nil
+}
+
+// listStations: GET /api/stations, public.
+func (s *Server) listStations(w http.ResponseWriter, r *http.Request) error {
+	all, err := s.Control.Stations(r.Context())
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Stations []stationJSON `json:"stations"`
+	}{Stations: make([]stationJSON, 0, len(all))}
+	for _, st := range all {
+		j, err := s.stationJSON(r.Context(), st)
+		if err != nil {
+			return err
+		}
+		out.Stations = append(out.Stations, j)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// getStation: GET /api/stations/{slug}, public.
+func (s *Server) getStation(w http.ResponseWriter, r *http.Request) error {
+	return s.writeStation(w, r, http.StatusOK, r.PathValue("slug"))
+}
+
+// createStation: POST /api/stations, for owners and admins.
+func (s *Server) createStation(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.user(r)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		return errNoLogin
+	}
+	var in struct {
+		Name        string `json:"name"`
+		Slug        string `json:"slug"`
+		Description string `json:"description"`
+		Genre       string `json:"genre"`
+	}
+	if err := decodeJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	st, err := s.Control.CreateStation(r.Context(), u, control.NewStation{
+		Name: in.Name, Slug: in.Slug, Description: in.Description, Genre: in.Genre,
+	})
+	if err != nil {
+		return err
+	}
+	return s.writeStation(w, r, http.StatusCreated, st.Slug)
+}
+
+// updateStation: PATCH /api/stations/{slug}; absent fields stay.
+func (s *Server) updateStation(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.user(r)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		return errNoLogin
+	}
+	var in struct {
+		Name        *string `json:"name"`
+		Description *string `json:"description"`
+		Genre       *string `json:"genre"`
+		Shuffle     *bool   `json:"shuffle"`
+		Loop        *bool   `json:"loop"`
+	}
+	if err := decodeJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	st, err := s.Control.UpdateStation(r.Context(), u, r.PathValue("slug"), control.StationPatch{
+		Name: in.Name, Description: in.Description, Genre: in.Genre, Shuffle: in.Shuffle, Loop: in.Loop,
+	})
+	if err != nil {
+		return err
+	}
+	return s.writeStation(w, r, http.StatusOK, st.Slug)
+}
+
+// deleteStation: DELETE /api/stations/{slug}.
+func (s *Server) deleteStation(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.user(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Control.DeleteStation(r.Context(), u, r.PathValue("slug")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
