@@ -1,0 +1,138 @@
+package signalling
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onairfm/onair"
+)
+
+func TestCleanChat(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"hello", "hello", true},
+		{"  padded \n", "padded", true},
+		{"two\nlines", "two\nlines", true},
+		{"bell\a tab\t cr\r nul\x00 del\x7f c1\u0085", "bell tab cr nul del c1", true},
+		{"<script>alert(1)</script> & \"quotes\"", "<script>alert(1)</script> & \"quotes\"", true},
+		{"emoji 🎵 ünïcödé", "emoji 🎵 ünïcödé", true},
+		{strings.Repeat("é", 500), strings.Repeat("é", 500), true},
+		{strings.Repeat("é", 501), "", false},
+		{" \x01\n\t ", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, err := cleanChat(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("cleanChat(%q) = %q, %v; want %q ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil && onair.ErrorCode(err) != onair.EInvalid {
+			t.Errorf("cleanChat(%q) error code %s", tt.in, onair.ErrorCode(err))
+		}
+	}
+}
+
+func TestChat(t *testing.T) {
+	var clock fakeClock
+	clock.set(t0)
+	env := newEnv(t, func(h *Hub) { h.Now = clock.now })
+	alice := env.dialAs(t, "alice-token")
+	listener := env.dial(t, nil)
+	listener.join("live")
+
+	alice.send(evChatSend, map[string]string{"station": "live", "text": "hi"}, "c0")
+	if e := alice.expectError(onair.EInvalid, "c0"); !strings.Contains(e.Message, "join") {
+		t.Errorf("not-joined error %q should say to join", e.Message)
+	}
+	alice.join("live")
+
+	listener.send(evChatSend, map[string]string{"station": "live", "text": "hi"}, "c1")
+	listener.expectError(onair.EUnauthorized, "c1")
+
+	alice.send(evChatSend, map[string]string{"station": "live", "text": " <b>hi</b>\u0007 \n"}, "c2")
+	for i, c := range []*client{alice, listener} {
+		var m chatMsg
+		c.expect(evChat).decode(t, &m)
+		want := chatMsg{Station: "live", ID: 1, User: "alice", Text: "<b>hi</b>", At: "2025-03-01T12:00:00.123Z"}
+		if m != want {
+			t.Errorf("client %d got %+v, want %+v", i, m, want)
+		}
+	}
+	alice.expect(evAck)
+
+	alice.send(evChatSend, map[string]string{"station": "live", "text": strings.Repeat("x", 501)}, "c3")
+	alice.expectError(onair.EInvalid, "c3")
+
+	// Burst 5 per user, and the clock stands still: four more pass.
+	for i := 2; i <= 5; i++ {
+		alice.send(evChatSend, map[string]string{"station": "live", "text": "again"}, "")
+		var m chatMsg
+		alice.expect(evChat).decode(t, &m)
+		if m.ID != int64(i) {
+			t.Errorf("chat id %d, want %d", m.ID, i)
+		}
+	}
+	alice.send(evChatSend, map[string]string{"station": "live", "text": "too much"}, "c4")
+	alice.expectError(onair.ERateLimited, "c4")
+	// The limit is the user's, not the socket's.
+	again := env.dialAs(t, "alice-token")
+	again.join("live")
+	again.send(evChatSend, map[string]string{"station": "live", "text": "other socket"}, "c5")
+	again.expectError(onair.ERateLimited, "c5")
+}
+
+func TestLike(t *testing.T) {
+	var clock fakeClock
+	clock.set(t0)
+	env := newEnv(t, func(h *Hub) { h.Now = clock.now })
+	alice := env.dialAs(t, "alice-token")
+	listener := env.dial(t, nil)
+	listener.join("live")
+
+	listener.send(evInteraction, map[string]string{"station": "live", "type": "like"}, "l1")
+	listener.expectError(onair.EUnauthorized, "l1")
+	alice.send(evInteraction, map[string]string{"station": "live", "type": "like"}, "l2")
+	alice.expectError(onair.EInvalid, "l2")
+	alice.join("live")
+	alice.send(evInteraction, map[string]string{"station": "live", "type": "love"}, "l3")
+	alice.expectError(onair.EInvalid, "l3")
+
+	for i := int64(42); i <= 46; i++ {
+		alice.send(evInteraction, map[string]string{"station": "live", "type": "like"}, "")
+		for _, c := range []*client{alice, listener} {
+			var m countMsg
+			c.expect(evCount).decode(t, &m)
+			if m != (countMsg{Station: "live", Type: "like", Count: i}) {
+				t.Errorf("count %+v, want %d", m, i)
+			}
+		}
+	}
+	alice.send(evInteraction, map[string]string{"station": "live", "type": "like"}, "l4")
+	alice.expectError(onair.ERateLimited, "l4")
+	clock.set(t0.Add(time.Second))
+	alice.send(evInteraction, map[string]string{"station": "live", "type": "like"}, "l5")
+	alice.expect(evCount)
+	alice.expect(evAck)
+}
+
+// fakeClock is a settable clock the hub may read from any goroutine.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}

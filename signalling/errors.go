@@ -1,0 +1,11 @@
+package signalling
+
+import "errors"
+
+// Sentinel errors of the hub's life cycle.
+var (
+	// ErrStarted is returned by Start on a hub that already runs.
+	ErrStarted = errors.New("signalling: hub already started")
+	// ErrClosed is returned by Start on a closed hub.
+	ErrClosed = errors.New("signalling: hub closed")
+)

@@ -1,0 +1,241 @@
+package signalling
+
+import (
+	"time"
+
+	"github.com/onairfm/onair"
+)
+
+// room is a station's audience: the sockets that joined it, its recent
+// chat and its coalesced listener count. Guarded by Hub.mu. A room outlives
+// its members while it holds chat history, so a client that joins later
+// still sees the conversation.
+type room struct {
+	slug    string
+	members map[*conn]struct{}
+	// chat holds the last encoded chat:message frames, oldest first.
+	chat       [][]byte
+	nextChatID int64
+	// likes is the highest like count seen, so counts from concurrent
+	// likes never go backwards on the wire.
+	likes int64
+
+	lastListeners time.Time        // when the last stream:listeners left
+	pending       *onair.Listeners // a count waiting for the window to end
+	dueAt         time.Time
+}
+
+func (r *room) broadcast(msg outbound) {
+	for c := range r.members {
+		c.push(msg)
+	}
+}
+
+// roomLocked returns slug's room, creating it. Rooms are only created for
+// stations the store knows, so their number stays bounded.
+func (h *Hub) roomLocked(slug string) *room {
+	r := h.rooms[slug]
+	if r == nil {
+		r = &room{slug: slug, members: make(map[*conn]struct{})}
+		h.rooms[slug] = r
+	}
+	return r
+}
+
+// isMember reports whether c joined slug's room.
+func (h *Hub) isMember(c *conn, slug string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := c.rooms[slug]
+	return ok
+}
+
+// join adds c to slug's room and queues its welcome in the contract's
+// order: live/offline (carrying the request's ref), metadata when live,
+// listeners, the recent chat and the like count. It is one queue item
+// queued under the hub lock, so no broadcast slips in between.
+func (h *Hub) join(c *conn, slug string, st State, likes int64, haveLikes bool, ref string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := c.rooms[slug]; !ok && len(c.rooms) >= h.lim.MaxRooms {
+		return onair.Errorf(onair.ERateLimited, "a connection may be in at most %d rooms", h.lim.MaxRooms)
+	}
+	r := h.roomLocked(slug)
+	var welcome batch
+	add := func(event string, data any, ref string) {
+		if b, err := encode(event, data, ref); err == nil {
+			welcome = append(welcome, b)
+		}
+	}
+	if st.Live {
+		add(evLive, stationMsg{Station: slug}, ref)
+		if st.NowPlaying != nil {
+			add(evMetadata, newMetadataMsg(slug, st.NowPlaying), "")
+		}
+	} else {
+		add(evOffline, stationMsg{Station: slug}, ref)
+	}
+	add(evListeners, newListenersMsg(slug, st.Listeners), "")
+	welcome = append(welcome, r.chat...)
+	if haveLikes {
+		r.likes = max(r.likes, likes)
+		add(evCount, countMsg{Station: slug, Type: likeType, Count: r.likes}, "")
+	}
+	r.members[c] = struct{}{}
+	c.rooms[slug] = struct{}{}
+	c.push(welcome)
+	return nil
+}
+
+// leave takes c out of slug's room; leaving a room one is not in is fine.
+func (h *Hub) leave(c *conn, slug string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.leaveLocked(c, slug)
+}
+
+func (h *Hub) leaveLocked(c *conn, slug string) {
+	delete(c.rooms, slug)
+	r := h.rooms[slug]
+	if r == nil {
+		return
+	}
+	delete(r.members, c)
+	if len(r.members) == 0 {
+		// Nobody to tell: a waiting count is stale by the next join.
+		r.pending = nil
+		delete(h.due, r)
+		if len(r.chat) == 0 {
+			delete(h.rooms, slug)
+		}
+	}
+}
+
+// postChat appends a chat message to the room and sends it to every
+// member, the sender included.
+func (h *Hub) postChat(c *conn, slug string, u *onair.User, text string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[slug]
+	if _, ok := c.rooms[slug]; !ok || r == nil {
+		return errNotJoined(slug)
+	}
+	if !h.chatLim.allow(u.ID, h.now()) {
+		return onair.Errorf(onair.ERateLimited, "too many chat messages, slow down")
+	}
+	r.nextChatID++
+	b, err := encode(evChat, chatMsg{
+		Station: slug,
+		ID:      r.nextChatID,
+		User:    u.Username,
+		Text:    text,
+		At:      *formatTime(h.now()),
+	}, "")
+	if err != nil {
+		return err
+	}
+	msg, err := newShared(b)
+	if err != nil {
+		return err
+	}
+	r.chat = append(r.chat, b)
+	if n := len(r.chat) - h.lim.ChatHistory; n > 0 {
+		r.chat = append(r.chat[:0], r.chat[n:]...)
+	}
+	r.broadcast(msg)
+	return nil
+}
+
+// sendLikes tells the room its like count, never a lower one than sent
+// before.
+func (h *Hub) sendLikes(slug string, count int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[slug]
+	if r == nil {
+		return
+	}
+	r.likes = max(r.likes, count)
+	b, err := encode(evCount, countMsg{Station: slug, Type: likeType, Count: r.likes}, "")
+	if err != nil {
+		h.log.Error("encode like count", "err", err)
+		return
+	}
+	msg, err := newShared(b)
+	if err != nil {
+		h.log.Error("prepare like count", "err", err)
+		return
+	}
+	r.broadcast(msg)
+}
+
+// listenersChanged sends a room its listener count at once if the last one
+// left at least ListenersInterval ago, else keeps it for the end of the
+// window; a newer count replaces a waiting one, so the last always
+// arrives.
+func (h *Hub) listenersChanged(slug string, l onair.Listeners, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[slug]
+	if r == nil || len(r.members) == 0 {
+		return
+	}
+	if r.pending == nil && now.Sub(r.lastListeners) >= h.lim.ListenersInterval {
+		h.sendListenersLocked(r, l, now)
+		return
+	}
+	r.pending = &l
+	r.dueAt = r.lastListeners.Add(h.lim.ListenersInterval)
+	h.due[r] = struct{}{}
+}
+
+// flushListeners sends every waiting count whose window has ended.
+func (h *Hub) flushListeners(now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for r := range h.due {
+		if now.Before(r.dueAt) {
+			continue
+		}
+		delete(h.due, r)
+		if r.pending != nil {
+			h.sendListenersLocked(r, *r.pending, now)
+		}
+	}
+}
+
+// nextListeners returns how long until the earliest waiting count is due.
+func (h *Hub) nextListeners(now time.Time) (time.Duration, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var next time.Time
+	for r := range h.due {
+		if next.IsZero() || r.dueAt.Before(next) {
+			next = r.dueAt
+		}
+	}
+	if next.IsZero() {
+		return 0, false
+	}
+	return max(next.Sub(now), 0), true
+}
+
+func (h *Hub) sendListenersLocked(r *room, l onair.Listeners, now time.Time) {
+	r.pending = nil
+	r.lastListeners = now
+	b, err := encode(evListeners, newListenersMsg(r.slug, l), "")
+	if err != nil {
+		h.log.Error("encode listeners", "err", err)
+		return
+	}
+	msg, err := newShared(b)
+	if err != nil {
+		h.log.Error("prepare listeners", "err", err)
+		return
+	}
+	r.broadcast(msg)
+}
+
+func errNotJoined(slug string) error {
+	return onair.Errorf(onair.EInvalid, "join %q first (stream:join)", slug)
+}

@@ -1,0 +1,152 @@
+package signalling
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/onairfm/onair"
+)
+
+// sessionCookie is the cookie the REST login sets; its value is the token.
+const sessionCookie = "onair_session"
+
+// ServeHTTP upgrades GET /ws to a WebSocket and serves it until it closes.
+//
+// A browser page from a foreign origin is refused (403, no upgrade) even
+// without a cookie, so no other site can act with a visitor's session. A
+// request without Origin (not a browser) is accepted.
+//
+// The user comes from "Authorization: Bearer TOKEN" or the session cookie.
+// A bad bearer token is refused with 401: a script asked for an identity
+// it cannot have. A bad cookie is ignored and the socket is anonymous:
+// listening needs no account and a stale cookie is normal after a logout.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.init()
+	if !h.originAllowed(r) {
+		writeError(w, http.StatusForbidden, "origin not allowed")
+		return
+	}
+	u, err := h.requestUser(r)
+	if err != nil {
+		if wireCode(err) == onair.EInternal {
+			h.log.Error("authenticate socket", "err", err)
+			writeError(w, http.StatusInternalServerError, "internal error")
+			return
+		}
+		writeError(w, http.StatusUnauthorized, onair.ErrorMessage(err))
+		return
+	}
+	if !h.running() {
+		writeError(w, http.StatusServiceUnavailable, "signalling is not running")
+		return
+	}
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		// The upgrader has answered the request.
+		h.log.Debug("upgrade refused", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	c := newConn(h, ws, u)
+	if !h.register(c) {
+		_ = ws.Close()
+		return
+	}
+	go c.writeLoop()
+	c.readLoop()
+}
+
+func (h *Hub) running() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.state == hubRunning
+}
+
+// originAllowed accepts no Origin, the request's own host, or one of
+// AllowedOrigins.
+func (h *Hub) originAllowed(r *http.Request) bool {
+	origins := r.Header.Values("Origin")
+	switch len(origins) {
+	case 0:
+		return true
+	case 1:
+	default:
+		return false
+	}
+	origin := origins[0]
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, a := range h.AllowedOrigins {
+		if strings.EqualFold(strings.TrimSuffix(a, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// requestUser returns the user of the upgrade request, or nil for an
+// anonymous one. See ServeHTTP for how bad credentials are treated.
+func (h *Hub) requestUser(r *http.Request) (*onair.User, error) {
+	if a := r.Header.Get("Authorization"); a != "" {
+		scheme, token, ok := strings.Cut(a, " ")
+		token = strings.TrimSpace(token)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return nil, onair.Errorf(onair.EUnauthorized, "Authorization must be \"Bearer TOKEN\"")
+		}
+		return h.userByToken(r.Context(), token)
+	}
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return nil, nil
+	}
+	u, err := h.userByToken(r.Context(), ck.Value)
+	if err != nil {
+		if wireCode(err) == onair.EInternal {
+			h.log.Error("authenticate cookie", "err", err)
+		}
+		return nil, nil
+	}
+	return u, nil
+}
+
+// userByToken asks the authenticator, reading every "no such session"
+// answer as unauthorized.
+func (h *Hub) userByToken(ctx context.Context, token string) (*onair.User, error) {
+	if h.Auth == nil {
+		return nil, onair.Errorf(onair.EUnauthorized, "accounts are not available")
+	}
+	u, err := h.Auth.UserByToken(ctx, token)
+	switch {
+	case err != nil && wireCode(err) == onair.EInternal:
+		return nil, err
+	case err != nil || u == nil:
+		return nil, onair.Errorf(onair.EUnauthorized, "invalid or expired token")
+	}
+	return u, nil
+}
+
+// upgradeError answers a failed handshake in the contract's JSON error
+// shape.
+func upgradeError(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+	msg := http.StatusText(status)
+	if reason != nil {
+		msg = reason.Error()
+	}
+	writeError(w, status, msg)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Error string `json:"error"`
+	}{msg})
+}
