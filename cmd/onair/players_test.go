@@ -57,20 +57,15 @@ func TestRealPlayers(t *testing.T) {
 		t.Parallel()
 		mpv := needTool(t, "mpv")
 		out := runTool(t, 40*time.Second, nil, mpv, "--no-config", "--no-video", "--ao=null", "--length=12", "--quiet", url)
-		for _, want := range []string{"icy-title: Test Artist - Tone 440", "icy-title: Test Artist - Tone 880"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("mpv did not show %q:\n%s", want, out)
-			}
-		}
+		checkTitles(t, "mpv", out, "icy-title: ")
 	})
 	t.Run("vlc", func(t *testing.T) {
 		t.Parallel()
 		cvlc := needTool(t, "cvlc")
 		out := runTool(t, 40*time.Second, asUnprivileged(t), cvlc, "-I", "dummy", "--aout=dummy", "--play-and-exit", "--run-time=12", "-vv", url)
-		for _, want := range []string{"New Icy-Title=Test Artist - Tone 440", "New Icy-Title=Test Artist - Tone 880", `using audio decoder module "mpg123"`} {
-			if !strings.Contains(out, want) {
-				t.Errorf("VLC did not log %q", want)
-			}
+		checkTitles(t, "VLC", out, "New Icy-Title=")
+		if !strings.Contains(out, `using audio decoder module "mpg123"`) {
+			t.Error("VLC did not decode with mpg123")
 		}
 		for _, line := range strings.Split(out, "\n") {
 			if strings.Contains(line, "decoder error") || strings.Contains(line, "Frankenstein") {
@@ -78,6 +73,27 @@ func TestRealPlayers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkTitles requires that a player showed at least two of the station's
+// titles, so it followed a track change; which two depends on when it
+// started.
+func checkTitles(t *testing.T, player, out, prefix string) {
+	t.Helper()
+	known := map[string]bool{"Test Artist - Tone 440": true, "Test Artist - Tone 880": true, "Tone 440 320k": true}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		if _, title, ok := strings.Cut(line, prefix); ok {
+			title = strings.TrimSpace(title)
+			if !known[title] {
+				t.Errorf("%s showed an unknown title %q", player, title)
+			}
+			seen[title] = true
+		}
+	}
+	if len(seen) < 2 {
+		t.Errorf("%s showed %d title(s), want a change between two:\n%s", player, len(seen), out)
+	}
 }
 
 // asUnprivileged runs a tool as nobody when the tests run as root: VLC
