@@ -89,6 +89,10 @@ func (w *WebRTC) build() error {
 	se := webrtc.SettingEngine{}
 	// A server has no use for mDNS, and pion's default multicasts queries.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// A listener that vanished without a goodbye is given up after 15 s
+	// (pion's default is 25 s): its count and its memory go sooner, and a
+	// browser that only lost the network restarts ICE well before.
+	se.SetICETimeouts(5*time.Second, 15*time.Second, 2*time.Second)
 	if w.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetInterfaceFilter(func(name string) bool { return name == "lo" })

@@ -1,0 +1,207 @@
+package relay
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/onairfm/onair"
+)
+
+// offerer is a loopback-only pion client that makes a recvonly audio offer.
+func offerer(t *testing.T) *webrtc.PeerConnection {
+	t.Helper()
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
+	se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	return pc
+}
+
+func candidates(sdp string) []string {
+	var out []string
+	for _, line := range strings.Split(sdp, "\n") {
+		if strings.HasPrefix(line, "a=candidate:") {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return out
+}
+
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
+	port := freeUDPPort(t)
+	rtc := &WebRTC{LoopbackOnly: true, UDPPort: port}
+	defer rtc.Close()
+	dir, tracks := mediaDir(t, "tone440.mp3")
+	r := &Relay{MediaDir: dir, WebRTC: rtc}
+	defer r.Close()
+	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
+		t.Fatal(err)
+	}
+	var packets atomic.Int64
+	for i := range 2 {
+		client := offerer(t)
+		client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+			for {
+				if _, _, err := tr.ReadRTP(); err != nil {
+					return
+				}
+				packets.Add(1)
+			}
+		})
+		p, err := r.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, err := p.Answer(client.LocalDescription().SDP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cands := candidates(answer)
+		if len(cands) == 0 {
+			t.Fatalf("peer %d: no candidate in the answer", i)
+		}
+		for _, c := range cands {
+			if !strings.Contains(c, " 127.0.0.1 "+strconv.Itoa(port)+" ") {
+				t.Fatalf("peer %d: candidate %q is not 127.0.0.1:%d", i, c, port)
+			}
+		}
+		if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, "audio to both peers on the one port", func() bool {
+		return packets.Load() > 100 && r.Status("s").Listeners.WebRTC == 2
+	})
+}
+
+func TestWebRTCAdvertisesPublicIPs(t *testing.T) {
+	// 203.0.113.0/24 is for documentation: no traffic goes there, the
+	// client filters every non-loopback candidate and the test never
+	// connects.
+	rtc := &WebRTC{LoopbackOnly: true, PublicIPs: []string{"203.0.113.7"}}
+	defer rtc.Close()
+	dir, tracks := mediaDir(t, "tone440.mp3")
+	r := &Relay{MediaDir: dir, WebRTC: rtc}
+	defer r.Close()
+	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.NewPeer(context.Background(), "s", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	answer, err := p.Answer(offerer(t).LocalDescription().SDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands := candidates(answer)
+	if len(cands) == 0 {
+		t.Fatal("no candidates")
+	}
+	for _, c := range cands {
+		if !strings.Contains(c, " 203.0.113.7 ") {
+			t.Fatalf("candidate %q does not advertise the public IP", c)
+		}
+	}
+}
+
+func TestStopClosesPeers(t *testing.T) {
+	rtc := &WebRTC{LoopbackOnly: true}
+	defer rtc.Close()
+	dir, tracks := mediaDir(t, "tone440.mp3")
+	r := &Relay{MediaDir: dir, WebRTC: rtc}
+	defer r.Close()
+	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	p, err := r.NewPeer(context.Background(), "s", nil, func() { close(closed) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Answer(offerer(t).LocalDescription().SDP); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Stop("s"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("stopping the station did not close its peer")
+	}
+	if _, err := r.NewPeer(context.Background(), "s", nil, nil); err == nil {
+		t.Fatal("a peer for a stopped station")
+	}
+}
+
+func TestWebRTCBadInput(t *testing.T) {
+	rtc := &WebRTC{LoopbackOnly: true}
+	defer rtc.Close()
+	dir, tracks := mediaDir(t, "tone440.mp3")
+	r := &Relay{MediaDir: dir, WebRTC: rtc}
+	defer r.Close()
+	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.NewPeer(context.Background(), "s", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Answer("v=0 garbage"); onair.ErrorCode(err) != onair.EInvalid {
+		t.Fatalf("garbage offer: %v", err)
+	}
+	if err := p.AddCandidate(onair.ICECandidate{Candidate: "candidate:nonsense"}); err == nil {
+		t.Fatal("a nonsense candidate was accepted")
+	}
+	if err := p.AddCandidate(onair.ICECandidate{}); err != nil {
+		t.Fatalf("end-of-candidates: %v", err)
+	}
+	if _, err := (&WebRTC{Interceptors: []string{"bogus"}}).newStationTrack("x"); err == nil {
+		t.Fatal("unknown interceptor accepted")
+	}
+}
