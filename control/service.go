@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 
 	"github.com/onairfm/onair"
@@ -24,13 +25,19 @@ type Service struct {
 	Relay  *relay.Relay
 	Ingest *ingest.Ingester
 	Logger *slog.Logger
+	// MaxIngests bounds how many uploads are checked at once; 0 means one
+	// per CPU. Checking decodes the whole file (about 1% of its length in
+	// CPU time here), and unbounded uploads would starve the station
+	// clocks.
+	MaxIngests int
 
 	// live serialises the transitions of a station's live state, so a
 	// stop reported late by the relay cannot undo a start that followed.
 	live sync.Mutex
 
-	once   sync.Once
-	events chan onair.Event
+	once    sync.Once
+	events  chan onair.Event
+	ingests chan struct{}
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -100,8 +107,19 @@ func (s *Service) Publish(ev onair.Event) {
 	}
 }
 
+func (s *Service) init() {
+	s.once.Do(func() {
+		s.events = make(chan onair.Event, 256)
+		n := s.MaxIngests
+		if n <= 0 {
+			n = runtime.GOMAXPROCS(0)
+		}
+		s.ingests = make(chan struct{}, n)
+	})
+}
+
 func (s *Service) queue() chan onair.Event {
-	s.once.Do(func() { s.events = make(chan onair.Event, 256) })
+	s.init()
 	return s.events
 }
 

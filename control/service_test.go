@@ -3,6 +3,7 @@ package control
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -362,6 +363,23 @@ func TestStationKeepsOneStreamFormat(t *testing.T) {
 	// An empty station takes any format.
 	st, _ := e.svc.CreateStation(ctx, e.owner, NewStation{Name: "Other"})
 	if _, err := e.svc.AddTrack(ctx, st, "a.mp3", bytes.NewReader(audiotest.Fixture(t, "tone660-48k.mp3"))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUploadsWaitForAFreeChecker(t *testing.T) {
+	e := newEnv(t)
+	for range cap(e.svc.ingests) {
+		e.svc.ingests <- struct{}{} // every checker is busy
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := e.svc.AddTrack(ctx, e.station, "x.mp3", bytes.NewReader(audiotest.Fixture(t, "tone440.mp3")))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("with no free checker: %v", err)
+	}
+	<-e.svc.ingests
+	if _, err := e.svc.AddTrack(context.Background(), e.station, "x.mp3", bytes.NewReader(audiotest.Fixture(t, "tone440.mp3"))); err != nil {
 		t.Fatal(err)
 	}
 }

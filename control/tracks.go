@@ -19,6 +19,13 @@ func (s *Service) CanUpload(ctx context.Context, u *onair.User, slug string) (*o
 // file is checked and stored before its row is added; if the row cannot be
 // added, the file goes too, so a failed upload leaves nothing.
 func (s *Service) AddTrack(ctx context.Context, st *onair.Station, filename string, r io.Reader) (onair.Track, error) {
+	s.init()
+	select {
+	case s.ingests <- struct{}{}:
+		defer func() { <-s.ingests }()
+	case <-ctx.Done():
+		return onair.Track{}, fmt.Errorf("control: waiting to check %s: %w", filename, ctx.Err())
+	}
 	t, err := s.Ingest.Ingest(ctx, filename, r)
 	if err != nil {
 		return onair.Track{}, err
