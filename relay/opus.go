@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pion/webrtc/v4/pkg/media"
 	"github.com/thesyncim/gopus"
 )
 
@@ -25,11 +24,6 @@ func (c OpusConfig) withDefaults() OpusConfig {
 		c.FrameMS = 20
 	}
 	return c
-}
-
-// sampleWriter takes encoded audio: the station's shared WebRTC track.
-type sampleWriter interface {
-	WriteSample(s media.Sample) error
 }
 
 // opusEncoder encodes a station's 48 kHz stereo PCM once for every WebRTC

@@ -53,12 +53,12 @@ func (r *Relay) NewPeer(ctx context.Context, slug string, onCandidate func(onair
 	}
 	sender, err := pc.AddTrack(s.webrtc.track)
 	if err != nil {
-		pc.Close()
+		_ = pc.Close()
 		return nil, fmt.Errorf("relay: add track: %w", err)
 	}
 	p := &Peer{s: s, pc: pc, onCandidate: onCandidate, onClose: onClose, drained: make(chan struct{})}
 	if !s.webrtc.add(p) {
-		pc.Close()
+		_ = pc.Close()
 		return nil, ErrNotLive
 	}
 	pc.OnICECandidate(p.candidate)
@@ -130,7 +130,9 @@ func (p *Peer) Close() error {
 
 func (p *Peer) close(notify bool) {
 	p.once.Do(func() {
-		p.pc.Close()
+		// Closing can only fail on a connection that is half torn down
+		// already; either way it is gone.
+		_ = p.pc.Close()
 		<-p.drained
 		p.s.webrtc.remove(p)
 		p.mu.Lock()

@@ -58,7 +58,7 @@ func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
 			_ = tc.SetWriteBuffer(s.r.SendBuffer)
 		}
 		if err := writeRawHeader(c, rw, head); err != nil {
-			c.Close()
+			_ = c.Close()
 			return
 		}
 		s.serve(c, c, metaint, false)
@@ -113,7 +113,7 @@ func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool) {
 	if s.stopped {
 		s.mu.Unlock()
 		if closer != nil {
-			closer.Close()
+			_ = closer.Close()
 		}
 		return
 	}
@@ -128,7 +128,7 @@ func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool) {
 		defer s.wg.Done()
 		err := l.run(s.ctx)
 		if closer != nil {
-			closer.Close()
+			_ = closer.Close()
 		}
 		s.mu.Lock()
 		delete(s.listeners, l)
@@ -154,11 +154,10 @@ func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool) {
 func writeRawHeader(c net.Conn, rw *bufio.ReadWriter, h http.Header) error {
 	_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	rw.Writer.Reset(c)
-	rw.WriteString("HTTP/1.0 200 OK\r\n")
-	if err := h.Write(rw); err != nil {
-		return fmt.Errorf("relay: write header: %w", err)
-	}
-	rw.WriteString("Connection: close\r\n\r\n")
+	// A bufio.Writer keeps its first error: Flush reports it.
+	_, _ = rw.WriteString("HTTP/1.0 200 OK\r\n")
+	_ = h.Write(rw)
+	_, _ = rw.WriteString("Connection: close\r\n\r\n")
 	if err := rw.Flush(); err != nil {
 		return fmt.Errorf("relay: write header: %w", err)
 	}
@@ -207,5 +206,5 @@ func baseURL(req *http.Request, public string) string {
 func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg}) // the client went away
 }

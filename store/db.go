@@ -59,25 +59,25 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.write.SetConnMaxIdleTime(0)
 	db.write.SetConnMaxLifetime(0)
 	if err := db.write.PingContext(ctx); err != nil {
-		db.write.Close()
+		_ = db.write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	// Migrate before the read pool exists: its connections then see the
 	// final schema and the WAL journal mode, which is a property of the file.
 	if err := migrate(ctx, db.write); err != nil {
-		db.write.Close()
+		_ = db.write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.read, err = sql.Open("sqlite", dsn(abs, true))
 	if err != nil {
-		db.write.Close()
+		_ = db.write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	n := max(4, runtime.NumCPU())
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
 	if err := db.read.PingContext(ctx); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return db, nil

@@ -65,13 +65,13 @@ func mediaDir(cfg *configs.Config) string { return filepath.Join(cfg.DataDir, "m
 
 // serve runs the server on ln until ctx ends, then shuts down in the
 // reverse order of start-up.
-func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.Logger) error {
-	defer ln.Close()
+func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.Logger) (err error) {
+	defer func() { _ = ln.Close() }() // closed already after a clean shutdown
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { err = errors.Join(err, db.Close()) }()
 
 	accounts := &auth.Service{Store: db}
 	if created, err := accounts.EnsureAdmin(ctx, cfg.Admin.Password); err != nil {
@@ -89,7 +89,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		ICEServers:   cfg.WebRTC.ICEServers,
 		Logger:       log.With("component", "webrtc"),
 	}
-	defer rtc.Close()
+	defer func() { err = errors.Join(err, rtc.Close()) }()
 	rel := &relay.Relay{
 		MediaDir:  mediaDir(cfg),
 		Publisher: publishers{hub, ctrl},
@@ -146,13 +146,12 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	if serr := srv.Shutdown(shutCtx); serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "err", serr)
 	}
-	hub.Close()
-	rel.Close()
-	stopRun()
-	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	err = errors.Join(err, hub.Close(), rel.Close())
+	stopRun()
+	wg.Wait()
 	return err
 }
 

@@ -52,7 +52,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }() // nothing is written after CreateUser returns
 	u, err := (&auth.Service{Store: db}).CreateUser(ctx, name, password, onair.Role(*role))
 	if err != nil {
 		return fmt.Errorf("add user %s: %s", name, onair.ErrorMessage(err))

@@ -46,6 +46,9 @@ type Socket struct {
 func Dial(ctx context.Context, url string, header http.Header) (*Socket, error) {
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	conn, resp, err := d.DialContext(ctx, url, header)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("client: dial %s: %w (status %d)", url, err, resp.StatusCode)
@@ -147,7 +150,7 @@ func (s *Socket) Next(ctx context.Context) (Message, error) {
 			return m, nil
 		default:
 		}
-		return Message{}, fmt.Errorf("%w: %v", ErrClosed, s.Err())
+		return Message{}, fmt.Errorf("%w: %w", ErrClosed, s.Err())
 	case <-ctx.Done():
 		return Message{}, ctx.Err()
 	}

@@ -82,14 +82,15 @@ func ListenWebRTC(ctx context.Context, sock *Socket, station string, opts Option
 		return nil, fmt.Errorf("client: new peer connection: %w", err)
 	}
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		pc.Close()
+		_ = pc.Close()
 		return nil, fmt.Errorf("client: add transceiver: %w", err)
 	}
 	l := &Listener{Station: station, sock: sock, pc: pc, opts: opts, answers: make(chan string, 4), connected: make(chan struct{})}
 	sock.hook(l.route)
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
-			sock.Send("webrtc:candidate", map[string]any{"station": station, "candidate": c.ToJSON()})
+			// A lost candidate shows up as a failed connection.
+			_ = sock.Send("webrtc:candidate", map[string]any{"station": station, "candidate": c.ToJSON()})
 		}
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
@@ -105,7 +106,7 @@ func ListenWebRTC(ctx context.Context, sock *Socket, station string, opts Option
 		}()
 	})
 	if err := l.negotiate(ctx, nil); err != nil {
-		l.Close()
+		_ = l.Close()
 		return nil, err
 	}
 	return l, nil
