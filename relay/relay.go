@@ -179,7 +179,8 @@ func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOpti
 			cancel()
 			return nil, err
 		}
-		s.opus, s.pcm, s.webrtc = enc, &pcmDecoder{}, t
+		s.webrtc = t
+		s.opus = &opusPath{track: t, enc: enc}
 	}
 	return s, nil
 }

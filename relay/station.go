@@ -67,10 +67,9 @@ type station struct {
 	clk       *clock
 	build     chunkBuilder
 	flushedAt time.Duration
-	frames    int // frames read from the current track
-	emptyRun  int // tracks in a row that gave no audio
-	pcm       *pcmDecoder
-	opus      *opusEncoder
+	frames    int       // frames read from the current track
+	emptyRun  int       // tracks in a row that gave no audio
+	opus      *opusPath // nil when WebRTC is off
 }
 
 // run plays until the station's context ends or nothing is left to play.
@@ -124,16 +123,20 @@ func (s *station) play(now time.Time) bool {
 		}
 		s.frames++
 		s.emptyRun = 0
-		dur := f.Duration()
-		s.build.add(f.Data, s.clk.pos(), dur)
+		at := s.clk.pos()
+		s.build.add(f.Data, at, f.Duration())
 		s.clk.advance(f.Samples, f.SampleRate)
-		if s.pcm != nil {
-			if err := s.pcm.decode(f.Data, f.Samples, f.SampleRate); err != nil {
+		if s.opus != nil {
+			if err := s.opus.frame(f, at); err != nil {
 				s.log.Debug("opus path: frame not decoded", "err", err)
 			}
 		}
 	}
-	s.sendOpus(now)
+	if s.opus != nil {
+		if err := s.opus.send(now.Sub(s.clk.start)); err != nil {
+			s.log.Warn("opus encode failed", "err", err)
+		}
+	}
 	if s.clk.pos()-s.flushedAt >= s.r.chunkDuration() {
 		s.flush()
 	}
@@ -147,29 +150,6 @@ func (s *station) flush() {
 		s.ring.publish(c)
 	}
 	s.flushedAt = s.clk.pos()
-}
-
-// sendOpus encodes and sends every Opus packet whose audio has played by now.
-func (s *station) sendOpus(now time.Time) {
-	if s.opus == nil {
-		return
-	}
-	elapsed := now.Sub(s.clk.start)
-	need := s.opus.samples * 2
-	for len(s.pcm.out) >= need && s.opus.pos+s.opus.dur <= elapsed {
-		pkt, err := s.opus.encode(s.pcm.out[:need])
-		s.pcm.consume(need)
-		if err != nil {
-			s.log.Warn("opus encode failed", "err", err)
-			continue
-		}
-		s.webrtc.write(pkt, s.opus.dur)
-	}
-	// After a clock jump, drop what can no longer be sent in time.
-	if behind := elapsed - s.opus.pos; behind > time.Second {
-		s.opus.pos = elapsed
-		s.pcm.consume(len(s.pcm.out))
-	}
 }
 
 // nextTrack moves to the track after the current one.
@@ -207,8 +187,8 @@ func (s *station) begin(t onair.Track) bool {
 	}
 	s.frames = 0
 	s.bitrate.Store(int64(t.Bitrate))
-	if s.pcm != nil {
-		s.pcm.newTrack()
+	if s.opus != nil {
+		s.opus.newTrack()
 	}
 	s.mu.Lock()
 	np := &onair.NowPlaying{

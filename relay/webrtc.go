@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -152,6 +153,8 @@ func (w *WebRTC) config() webrtc.Configuration {
 type stationTrack struct {
 	track *webrtc.TrackLocalStaticSample
 
+	bound atomic.Int32 // peers bound: the Opus path runs while > 0
+
 	mu     sync.Mutex
 	peers  map[*Peer]struct{}
 	closed bool
@@ -182,8 +185,12 @@ func (t *stationTrack) add(p *Peer) bool {
 		return false
 	}
 	t.peers[p] = struct{}{}
+	t.bound.Store(int32(len(t.peers)))
 	return true
 }
+
+// active reports whether any peer is bound, so the station must encode.
+func (t *stationTrack) active() bool { return t.bound.Load() > 0 }
 
 // goClose closes p on a goroutine of its own, unless the station is
 // already closing every peer itself.
@@ -204,6 +211,7 @@ func (t *stationTrack) remove(p *Peer) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.peers, p)
+	t.bound.Store(int32(len(t.peers)))
 }
 
 // closeWebRTC closes every peer of a station that stopped.
