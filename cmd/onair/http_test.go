@@ -292,3 +292,26 @@ func TestOwnerActionsOverREST(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestMetrics(t *testing.T) {
+	s := startServer(t, "")
+	tok := s.owner("deejay")
+	slug, _ := s.liveStation(tok, "Metric FM", "tone440.mp3")
+	resp, err := http.Get(s.URL + "/stream/" + slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	s.dial(t, "")
+	eventually(t, 5*time.Second, "the metrics to show the listener and the socket", func() bool {
+		r, err := http.Get(s.URL + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		body := string(b)
+		return strings.Contains(body, "onair_live_stations 1") && strings.Contains(body, `onair_listeners{transport="http"} 1`) &&
+			strings.Contains(body, "onair_websocket_connections 1") && strings.Contains(body, "process_cpu_seconds_total")
+	})
+}

@@ -117,7 +117,9 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(rel, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(rel, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onair_websocket_connections", Help: "Open WebSocket connections."},
+			func() float64 { return float64(hub.Connections()) }))
 	site := &web.Server{
 		Control:        ctrl,
 		Auth:           accounts,
