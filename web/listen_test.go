@@ -81,6 +81,9 @@ func TestStreamAndStatus(t *testing.T) {
 	}
 
 	resp, body = e.as("", "GET", "/status-json.xsl", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status while live: %d", resp.StatusCode)
+	}
 	if err := json.Unmarshal(body, &status); err != nil || len(status.Icestats.Source) != 1 {
 		t.Fatalf("status while live: %s (%v)", body, err)
 	}

@@ -1,8 +1,8 @@
 // Package web is onair's HTTP edge: the REST JSON API, the listening routes
 // (playlist files, and the relay's stream and status handlers mounted in
 // one mux), sessions by cookie or bearer token with cross-site protection,
-// and the mapping of onair error codes to HTTP statuses. The pages will
-// live here too (see pages.go).
+// the mapping of onair error codes to HTTP statuses, and the embedded
+// pages (see pages.go).
 package web
 
 import (

@@ -91,7 +91,7 @@ func (s *Server) checkOrigin(r *http.Request) error {
 	}
 	token, byCookie := credentials(r)
 	login := r.URL.Path == "/api/auth/login" || r.URL.Path == "/api/auth/register"
-	if !byCookie && !(login && token == "") {
+	if !byCookie && (!login || token != "") {
 		return nil
 	}
 	origin := r.Header.Get("Origin")
