@@ -6,6 +6,7 @@ package audiotest
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -15,6 +16,8 @@ import (
 	"testing"
 
 	gomp3 "github.com/hajimehoshi/go-mp3"
+
+	"github.com/onairfm/onair/ingest/mp3"
 )
 
 // Testdata is the absolute path of the repository's testdata directory.
@@ -77,9 +80,24 @@ func RMS(samples []float64) float64 {
 	return math.Sqrt(sum / float64(len(samples)))
 }
 
-// DecodeMP3 decodes an MP3 byte stream to mono samples in [-1, 1].
+// DecodeMP3 decodes an MP3 byte stream to mono samples in [-1, 1]. The
+// stream may start anywhere, such as at an ICY metadata boundary in the
+// middle of a frame: go-mp3 cannot resync and may lock onto a false header,
+// so the frames are found first with the strict scanner of ingest/mp3.
 func DecodeMP3(data []byte) (samples []float64, rate int, err error) {
-	d, err := gomp3.NewDecoder(bytes.NewReader(data))
+	var frames bytes.Buffer
+	sc := mp3.NewScanner(bytes.NewReader(data))
+	for {
+		f, err := sc.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("audiotest: scan mp3: %w", err)
+		}
+		frames.Write(f.Data)
+	}
+	d, err := gomp3.NewDecoder(&frames)
 	if err != nil {
 		return nil, 0, fmt.Errorf("audiotest: decode mp3: %w", err)
 	}

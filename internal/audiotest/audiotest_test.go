@@ -33,3 +33,17 @@ func TestDecodeFixture(t *testing.T) {
 		t.Fatalf("got %v (%.2f), want 880", f, share)
 	}
 }
+
+func TestDecodeFromTheMiddleOfAFrame(t *testing.T) {
+	data := Fixture(t, "tone880.mp3")
+	// Every offset in a stretch that covers several frame boundaries.
+	for off := 20000; off < 21500; off += 97 {
+		s, _, err := DecodeMP3(data[off:])
+		if err != nil {
+			t.Fatalf("from byte %d: %v", off, err)
+		}
+		if f, share := Dominant(s, 44100, 440, 880); f != 880 || share < 0.9 {
+			t.Fatalf("from byte %d: %v Hz (%.2f)", off, f, share)
+		}
+	}
+}
