@@ -1,0 +1,252 @@
+package relay
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+)
+
+// BenchmarkWebRTCWrite measures what one Opus packet costs the station per
+// WebRTC listener: a station track with N loopback pion peers bound to it,
+// negotiated with the relay's own pion API (its codec, interceptors and
+// ICE settings), and one op is one 20 ms packet written to the track as
+// the station clock writes it. pion packetizes it once and, for each peer,
+// runs the interceptors, SRTP-encrypts and sends one UDP datagram, all on
+// the writing goroutine, so the wall time of the op is the sender's cost.
+// The receivers (plain pion peers in this process, reading and counting)
+// run on the other core and are not in it.
+//
+//	ns/packet/listener  ns/op divided by N
+//	listeners/core      how many listeners one core could feed at 50
+//	                    packets a second at this cost, counting the packet
+//	                    writes only (RTCP, ICE consent checks and the
+//	                    receivers are not included; the load tool
+//	                    measures the whole server)
+//	delivered-%         packets the receivers read, as a check (a burst
+//	                    faster than real time may overflow their buffers)
+func BenchmarkWebRTCWrite(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("peers=%d", n), func(b *testing.B) { benchWebRTCWrite(b, n) })
+	}
+}
+
+func benchWebRTCWrite(b *testing.B, n int) {
+	w := &WebRTC{LoopbackOnly: true}
+	defer w.Close()
+	t, err := w.newStationTrack("bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var received atomic.Int64
+	pairs := make([]*benchPair, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 8)
+	for i := range pairs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p, err := newBenchPair(w, t, &received)
+			if err != nil {
+				errs <- err
+				return
+			}
+			pairs[i] = p
+		})
+	}
+	wg.Wait()
+	defer func() {
+		for _, p := range pairs {
+			if p != nil {
+				p.close()
+			}
+		}
+	}()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+	for _, p := range pairs {
+		p.waitConnected(b)
+	}
+
+	enc := benchEncoder(b)
+	pcm := make([]float32, enc.samples*2)
+	for i := range pcm {
+		pcm[i] = float32(i%96) / 96 // a sawtooth: a packet of a usual size
+	}
+	pkt, err := enc.encode(pcm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pkt = append([]byte(nil), pkt...)
+
+	// The first packets open the receivers' tracks and warm every peer's
+	// path up; they are not counted.
+	for range 5 {
+		t.write(pkt, 20*time.Millisecond)
+	}
+	for _, p := range pairs {
+		p.waitTrack(b)
+	}
+	for range 50 {
+		t.write(pkt, 20*time.Millisecond)
+	}
+	// Let the warm-up packets arrive before counting from zero.
+	for prev := int64(-1); received.Load() != prev; {
+		prev = received.Load()
+		time.Sleep(20 * time.Millisecond)
+	}
+	received.Store(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		t.write(pkt, 20*time.Millisecond)
+	}
+	perListener := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(n)
+	b.ReportMetric(perListener, "ns/packet/listener")
+	b.ReportMetric(1e9/(perListener*50), "listeners/core")
+	// Give the receivers a moment to read what is in flight.
+	want := int64(b.N) * int64(n)
+	deadline := time.Now().Add(time.Second)
+	for received.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.ReportMetric(100*float64(received.Load())/float64(want), "delivered-%")
+}
+
+// benchPair is one server peer bound to the station track and the client
+// that listens to it.
+type benchPair struct {
+	server, client *webrtc.PeerConnection
+	connected      chan struct{}
+	track          chan struct{}
+	readers        sync.WaitGroup
+}
+
+var benchClientAPI = sync.OnceValues(func() (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
+	se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)), nil
+})
+
+// newBenchPair negotiates one listener the way a browser and the relay do
+// (recvonly offer, answer with the server's candidates) and binds it to t.
+func newBenchPair(w *WebRTC, t *stationTrack, received *atomic.Int64) (*benchPair, error) {
+	capi, err := benchClientAPI()
+	if err != nil {
+		return nil, err
+	}
+	p := &benchPair{connected: make(chan struct{}), track: make(chan struct{})}
+	if p.client, err = capi.NewPeerConnection(webrtc.Configuration{}); err != nil {
+		return nil, err
+	}
+	if p.server, err = w.api.NewPeerConnection(w.config()); err != nil {
+		p.client.Close()
+		return nil, err
+	}
+	fail := func(err error) (*benchPair, error) {
+		p.close()
+		return nil, err
+	}
+	if _, err := p.client.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		return fail(err)
+	}
+	sender, err := p.server.AddTrack(t.track)
+	if err != nil {
+		return fail(err)
+	}
+	p.readers.Go(func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sender.Read(buf); err != nil {
+				return
+			}
+		}
+	})
+	var once sync.Once
+	p.server.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { close(p.connected) })
+		}
+	})
+	var trackOnce sync.Once
+	p.client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		p.readers.Go(func() {
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := tr.Read(buf); err != nil {
+					return
+				}
+				received.Add(1)
+				trackOnce.Do(func() { close(p.track) })
+			}
+		})
+	})
+	offer, err := p.client.CreateOffer(nil)
+	if err != nil {
+		return fail(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(p.client)
+	if err := p.client.SetLocalDescription(offer); err != nil {
+		return fail(err)
+	}
+	<-gathered
+	if err := p.server.SetRemoteDescription(*p.client.LocalDescription()); err != nil {
+		return fail(err)
+	}
+	answer, err := p.server.CreateAnswer(nil)
+	if err != nil {
+		return fail(err)
+	}
+	gathered = webrtc.GatheringCompletePromise(p.server)
+	if err := p.server.SetLocalDescription(answer); err != nil {
+		return fail(err)
+	}
+	<-gathered
+	if err := p.client.SetRemoteDescription(*p.server.LocalDescription()); err != nil {
+		return fail(err)
+	}
+	return p, nil
+}
+
+func (p *benchPair) waitConnected(b *testing.B) {
+	select {
+	case <-p.connected:
+	case <-time.After(20 * time.Second):
+		b.Fatal("peer not connected within 20 s")
+	}
+}
+
+func (p *benchPair) waitTrack(b *testing.B) {
+	select {
+	case <-p.track:
+	case <-time.After(10 * time.Second):
+		b.Fatal("no packet reached a receiver within 10 s")
+	}
+}
+
+func (p *benchPair) close() {
+	if p.client != nil {
+		p.client.Close()
+	}
+	if p.server != nil {
+		p.server.Close()
+	}
+	p.readers.Wait()
+}
