@@ -56,7 +56,7 @@ func BenchmarkHTTPFanout(b *testing.B) {
 	for _, c := range []struct {
 		n     int
 		chunk time.Duration
-	}{{100, 0}, {1000, 0}, {1000, time.Second}} {
+	}{{100, 0}, {1000, 250 * time.Millisecond}, {1000, 0}, {1000, time.Second}} {
 		name := fmt.Sprintf("listeners=%d", c.n)
 		if c.chunk != 0 {
 			name += "/chunk=" + c.chunk.String()

@@ -46,6 +46,7 @@ type station struct {
 	start  time.Time
 	log    *slog.Logger
 	webrtc *stationTrack // nil when WebRTC is off
+	wake   chan struct{} // a peer was bound: time to encode
 	// announce is set once the station's start was published; track
 	// changes before that are part of the start.
 	announce bool
@@ -77,8 +78,8 @@ func (s *station) run() {
 	ctx := s.ctx
 	defer close(s.done)
 	defer s.src.close()
-	tick := time.NewTicker(s.r.tick())
-	defer tick.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
 		if !s.play(s.r.now()) {
 			s.r.ended(s)
@@ -92,8 +93,10 @@ func (s *station) run() {
 				s.r.ended(s)
 				return
 			}
-		case <-tick.C:
+		case <-timer.C:
+		case <-s.wake:
 		}
+		timer.Reset(s.sleep(s.r.now()))
 	}
 }
 
@@ -141,6 +144,18 @@ func (s *station) play(now time.Time) bool {
 		s.flush()
 	}
 	return true
+}
+
+// sleep is how long the clock may sleep: until the next chunk is due to
+// HTTP listeners, or the next Opus packet while WebRTC listeners are bound.
+// An idle station so wakes twice a second instead of fifty times; a new
+// peer wakes it at once through s.wake.
+func (s *station) sleep(now time.Time) time.Duration {
+	next := s.flushedAt + s.r.chunkDuration()
+	if s.opus != nil && (s.opus.on || s.webrtc.active()) {
+		next = min(next, s.opus.enc.pos+s.opus.enc.dur)
+	}
+	return max(s.clk.wall(next).Sub(now), time.Millisecond)
 }
 
 // flush publishes the frames released since the last flush to the HTTP

@@ -154,6 +154,7 @@ type stationTrack struct {
 	track *webrtc.TrackLocalStaticSample
 
 	bound atomic.Int32 // peers bound: the Opus path runs while > 0
+	wake  chan<- struct{}
 
 	mu     sync.Mutex
 	peers  map[*Peer]struct{}
@@ -161,7 +162,9 @@ type stationTrack struct {
 	wg     sync.WaitGroup // closes started by pion callbacks
 }
 
-func (w *WebRTC) newStationTrack(slug string) (*stationTrack, error) {
+// newStationTrack makes a station's track; wake is nudged when a peer is
+// bound, so the station starts encoding without waiting for its next tick.
+func (w *WebRTC) newStationTrack(slug string, wake chan<- struct{}) (*stationTrack, error) {
 	if err := w.setup(); err != nil {
 		return nil, err
 	}
@@ -169,7 +172,7 @@ func (w *WebRTC) newStationTrack(slug string) (*stationTrack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("relay: new track: %w", err)
 	}
-	return &stationTrack{track: t, peers: map[*Peer]struct{}{}}, nil
+	return &stationTrack{track: t, peers: map[*Peer]struct{}{}, wake: wake}, nil
 }
 
 func (t *stationTrack) write(pkt []byte, dur time.Duration) {
@@ -186,6 +189,10 @@ func (t *stationTrack) add(p *Peer) bool {
 	}
 	t.peers[p] = struct{}{}
 	t.bound.Store(int32(len(t.peers)))
+	select {
+	case t.wake <- struct{}{}:
+	default: // a wake-up is pending already
+	}
 	return true
 }
 

@@ -39,7 +39,7 @@ func BenchmarkWebRTCWrite(b *testing.B) {
 func benchWebRTCWrite(b *testing.B, n int) {
 	w := &WebRTC{LoopbackOnly: true}
 	defer w.Close()
-	t, err := w.newStationTrack("bench")
+	t, err := w.newStationTrack("bench", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -201,7 +201,7 @@ func TestWebRTCBadInput(t *testing.T) {
 	if err := p.AddCandidate(onair.ICECandidate{}); err != nil {
 		t.Fatalf("end-of-candidates: %v", err)
 	}
-	if _, err := (&WebRTC{Interceptors: []string{"bogus"}}).newStationTrack("x"); err == nil {
+	if _, err := (&WebRTC{Interceptors: []string{"bogus"}}).newStationTrack("x", nil); err == nil {
 		t.Fatal("unknown interceptor accepted")
 	}
 }
