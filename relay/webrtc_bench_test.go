@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"sync"
@@ -23,8 +24,10 @@ import (
 // run on the other core and are not in it.
 //
 //	ns/packet/listener  ns/op divided by N
-//	listeners/core      how many listeners one core could feed at 50
-//	                    packets a second at this cost, counting the packet
+//	cpu-us/listener-s   the same per listener-second of audio (50, 25 or
+//	                    16.7 packets a second for 20, 40 or 60 ms frames)
+//	listeners/core      how many listeners one core could feed at that
+//	                    packet rate and this cost, counting the packet
 //	                    writes only (RTCP, ICE consent checks and the
 //	                    receivers are not included; the load tool
 //	                    measures the whole server)
@@ -32,13 +35,38 @@ import (
 //	                    faster than real time may overflow their buffers)
 func BenchmarkWebRTCWrite(b *testing.B) {
 	for _, n := range []int{1, 10, 100} {
-		b.Run(fmt.Sprintf("peers=%d", n), func(b *testing.B) { benchWebRTCWrite(b, n) })
+		b.Run(fmt.Sprintf("peers=%d", n), func(b *testing.B) { benchWebRTCWrite(b, n, rtcVariant{}) })
+	}
+	// What each choice costs per listener, at 100 peers: the interceptors,
+	// one UDP port for all peers, and longer Opus frames (fewer packets).
+	for _, v := range []rtcVariant{
+		{name: "interceptors=none", interceptors: []string{}},
+		{name: "interceptors=sr+nack", interceptors: []string{"sr", "nack"}},
+		{name: "udp-mux", mux: true},
+		{name: "frame=40ms", frameMS: 40},
+		{name: "frame=60ms", frameMS: 60},
+	} {
+		b.Run("peers=100/"+v.name, func(b *testing.B) { benchWebRTCWrite(b, 100, v) })
 	}
 }
 
-func benchWebRTCWrite(b *testing.B, n int) {
-	w := &WebRTC{LoopbackOnly: true}
+// rtcVariant is a server configuration to measure; the zero value is the
+// default (sender reports only, a port per peer, 20 ms frames).
+type rtcVariant struct {
+	name         string
+	interceptors []string
+	mux          bool
+	frameMS      int
+}
+
+func benchWebRTCWrite(b *testing.B, n int, v rtcVariant) {
+	w := &WebRTC{LoopbackOnly: true, Interceptors: v.interceptors}
+	if v.mux {
+		w.UDPPort = benchFreeUDPPort(b)
+	}
 	defer w.Close()
+	frameMS := cmp.Or(v.frameMS, 20)
+	frame := time.Duration(frameMS) * time.Millisecond
 	t, err := w.newStationTrack("bench", nil)
 	if err != nil {
 		b.Fatal(err)
@@ -77,7 +105,10 @@ func benchWebRTCWrite(b *testing.B, n int) {
 		p.waitConnected(b)
 	}
 
-	enc := benchEncoder(b)
+	enc, err := newOpusEncoder(OpusConfig{FrameMS: frameMS})
+	if err != nil {
+		b.Fatal(err)
+	}
 	pcm := make([]float32, enc.samples*2)
 	for i := range pcm {
 		pcm[i] = float32(i%96) / 96 // a sawtooth: a packet of a usual size
@@ -91,13 +122,13 @@ func benchWebRTCWrite(b *testing.B, n int) {
 	// The first packets open the receivers' tracks and warm every peer's
 	// path up; they are not counted.
 	for range 5 {
-		t.write(pkt, 20*time.Millisecond)
+		t.write(pkt, frame)
 	}
 	for _, p := range pairs {
 		p.waitTrack(b)
 	}
 	for range 50 {
-		t.write(pkt, 20*time.Millisecond)
+		t.write(pkt, frame)
 	}
 	// Let the warm-up packets arrive before counting from zero.
 	for prev := int64(-1); received.Load() != prev; {
@@ -107,11 +138,13 @@ func benchWebRTCWrite(b *testing.B, n int) {
 	received.Store(0)
 	b.ReportAllocs()
 	for b.Loop() {
-		t.write(pkt, 20*time.Millisecond)
+		t.write(pkt, frame)
 	}
 	perListener := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(n)
+	perSecond := float64(time.Second / frame)
 	b.ReportMetric(perListener, "ns/packet/listener")
-	b.ReportMetric(1e9/(perListener*50), "listeners/core")
+	b.ReportMetric(perListener*perSecond/1000, "cpu-us/listener-s")
+	b.ReportMetric(1e9/(perListener*perSecond), "listeners/core")
 	// Give the receivers a moment to read what is in flight.
 	want := int64(b.N) * int64(n)
 	deadline := time.Now().Add(time.Second)
@@ -249,4 +282,13 @@ func (p *benchPair) close() {
 		p.server.Close()
 	}
 	p.readers.Wait()
+}
+
+func benchFreeUDPPort(b *testing.B) int {
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
 }
