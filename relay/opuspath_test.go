@@ -34,7 +34,7 @@ func TestOpusPathRunsOnlyWithPeersAndStartsMidTrack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &opusPath{track: &stationTrack{peers: map[*Peer]struct{}{}}, enc: enc}
+	o := &opusPath{track: &stationTrack{peers: map[*Peer]*shard{}}, enc: enc}
 	frames := scanFrames(t, "tone880.mp3")
 	dur := frames[0].Duration()
 

@@ -51,13 +51,14 @@ func (r *Relay) NewPeer(ctx context.Context, slug string, onCandidate func(onair
 	if err != nil {
 		return nil, fmt.Errorf("relay: new peer connection: %w", err)
 	}
-	sender, err := pc.AddTrack(s.webrtc.track)
+	sh := s.webrtc.pick()
+	sender, err := pc.AddTrack(sh.track)
 	if err != nil {
 		_ = pc.Close()
 		return nil, fmt.Errorf("relay: add track: %w", err)
 	}
 	p := &Peer{s: s, pc: pc, onCandidate: onCandidate, onClose: onClose, drained: make(chan struct{})}
-	if !s.webrtc.add(p) {
+	if !s.webrtc.add(p, sh) {
 		_ = pc.Close()
 		return nil, ErrNotLive
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -14,8 +15,9 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 )
 
 // WebRTC is the relay's WebRTC side: one pion API shared by every peer of
@@ -147,20 +149,42 @@ func (w *WebRTC) config() webrtc.Configuration {
 	return cfg
 }
 
-// stationTrack is a station's one WebRTC track. Every peer is bound to it,
-// so each Opus packet is packetized once with one set of timestamps and
-// written to every listener.
+// rtpMTU bounds an RTP packet's size, as pion's own sample track does; an
+// Opus packet of 60 ms at 96 kbit/s is 720 bytes.
+const rtpMTU = 1200
+
+// stationTrack is a station's WebRTC output. Each Opus packet is
+// packetized once, so every listener gets the same sequence numbers and
+// timestamps, and handed to shards: a shard is a pion track holding its
+// share of the station's peers, with a goroutine that writes the packets
+// to them. The station clock only queues, so it never waits on the
+// fan-out (writing a packet to a peer is a UDP send, ~5 us here), and the
+// fan-out uses every core.
 type stationTrack struct {
-	track *webrtc.TrackLocalStaticSample
+	packetizer rtp.Packetizer
+	shards     []*shard
+	bound      atomic.Int32 // peers bound: the Opus path runs while > 0
+	dropped    atomic.Int64 // packets a shard was too far behind to take
+	wake       chan<- struct{}
 
-	bound atomic.Int32 // peers bound: the Opus path runs while > 0
-	wake  chan<- struct{}
-
-	mu     sync.Mutex
-	peers  map[*Peer]struct{}
-	closed bool
-	wg     sync.WaitGroup // closes started by pion callbacks
+	mu       sync.Mutex
+	peers    map[*Peer]*shard
+	closed   bool
+	wg       sync.WaitGroup // closes started by pion callbacks
+	stopOnce sync.Once
 }
+
+// shard writes a station's packets to some of its peers.
+type shard struct {
+	track *webrtc.TrackLocalStaticRTP
+	queue chan []*rtp.Packet
+	peers atomic.Int32
+	done  chan struct{}
+}
+
+// shardQueue is how many packets a shard may fall behind (1 s of 20 ms
+// packets) before packets are dropped for its peers.
+const shardQueue = 50
 
 // newStationTrack makes a station's track; wake is nudged when a peer is
 // bound, so the station starts encoding without waiting for its next tick.
@@ -168,26 +192,83 @@ func (w *WebRTC) newStationTrack(slug string, wake chan<- struct{}) (*stationTra
 	if err := w.setup(); err != nil {
 		return nil, err
 	}
-	t, err := webrtc.NewTrackLocalStaticSample(opusCodec, "audio", "onair-"+slug)
-	if err != nil {
-		return nil, fmt.Errorf("relay: new track: %w", err)
+	t := &stationTrack{
+		packetizer: rtp.NewPacketizer(rtpMTU, 111, 0, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), opusCodec.ClockRate),
+		peers:      map[*Peer]*shard{},
+		wake:       wake,
 	}
-	return &stationTrack{track: t, peers: map[*Peer]struct{}{}, wake: wake}, nil
+	for i := range max(1, runtime.GOMAXPROCS(0)) {
+		track, err := webrtc.NewTrackLocalStaticRTP(opusCodec, "audio", "onair-"+slug)
+		if err != nil {
+			t.stopShards()
+			return nil, fmt.Errorf("relay: new track %d: %w", i, err)
+		}
+		sh := &shard{track: track, queue: make(chan []*rtp.Packet, shardQueue), done: make(chan struct{})}
+		t.shards = append(t.shards, sh)
+		go sh.run()
+	}
+	return t, nil
 }
 
+func (sh *shard) run() {
+	defer close(sh.done)
+	for pkts := range sh.queue {
+		sh.send(pkts)
+	}
+}
+
+// send writes packets to every peer of the shard.
+func (sh *shard) send(pkts []*rtp.Packet) {
+	for _, p := range pkts {
+		// pion copies the header per peer; a peer that went away is
+		// pion's to skip.
+		_ = sh.track.WriteRTP(p)
+	}
+}
+
+// packetize turns one Opus packet of duration dur into RTP packets, on the
+// station's one sequence and timestamp line. It copies pkt.
+func (t *stationTrack) packetize(pkt []byte, dur time.Duration) []*rtp.Packet {
+	samples := uint32(dur * time.Duration(opusCodec.ClockRate) / time.Second)
+	return t.packetizer.Packetize(pkt, samples)
+}
+
+// write queues one Opus packet of duration dur for every shard that has
+// peers.
 func (t *stationTrack) write(pkt []byte, dur time.Duration) {
-	// A peer that went away is pion's to skip; the station goes on.
-	_ = t.track.WriteSample(media.Sample{Data: pkt, Duration: dur})
+	pkts := t.packetize(pkt, dur)
+	for _, sh := range t.shards {
+		if sh.peers.Load() == 0 {
+			continue
+		}
+		select {
+		case sh.queue <- pkts:
+		default:
+			t.dropped.Add(1)
+		}
+	}
 }
 
-// add registers p, unless the station already stopped.
-func (t *stationTrack) add(p *Peer) bool {
+// pick returns the shard a new peer should be bound to: the least busy.
+func (t *stationTrack) pick() *shard {
+	best := t.shards[0]
+	for _, sh := range t.shards[1:] {
+		if sh.peers.Load() < best.peers.Load() {
+			best = sh
+		}
+	}
+	return best
+}
+
+// add registers p, bound to sh, unless the station already stopped.
+func (t *stationTrack) add(p *Peer, sh *shard) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
 		return false
 	}
-	t.peers[p] = struct{}{}
+	t.peers[p] = sh
+	sh.peers.Add(1)
 	t.bound.Store(int32(len(t.peers)))
 	select {
 	case t.wake <- struct{}{}:
@@ -217,8 +298,22 @@ func (t *stationTrack) goClose(p *Peer) {
 func (t *stationTrack) remove(p *Peer) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.peers, p)
+	if sh, ok := t.peers[p]; ok {
+		sh.peers.Add(-1)
+		delete(t.peers, p)
+	}
 	t.bound.Store(int32(len(t.peers)))
+}
+
+// stopShards ends the shard goroutines. The caller makes sure no packet
+// can come any more: the station clock has stopped.
+func (t *stationTrack) stopShards() {
+	t.stopOnce.Do(func() {
+		for _, sh := range t.shards {
+			close(sh.queue)
+			<-sh.done
+		}
+	})
 }
 
 // closeWebRTC closes every peer of a station that stopped.
@@ -238,4 +333,5 @@ func (s *station) closeWebRTC() {
 		p.close(true)
 	}
 	t.wg.Wait()
+	t.stopShards()
 }

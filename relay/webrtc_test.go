@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/onairfm/onair"
@@ -203,5 +205,57 @@ func TestWebRTCBadInput(t *testing.T) {
 	}
 	if _, err := (&WebRTC{Interceptors: []string{"bogus"}}).newStationTrack("x", nil); err == nil {
 		t.Fatal("unknown interceptor accepted")
+	}
+}
+
+func TestStationTrackNeverBlocksTheClock(t *testing.T) {
+	// A shard whose writer is stuck: no goroutine drains its queue.
+	stuck := &shard{queue: make(chan []*rtp.Packet, 2)}
+	stuck.peers.Store(1)
+	idle := &shard{queue: make(chan []*rtp.Packet)} // no peers: never queued to
+	tr := &stationTrack{
+		packetizer: rtp.NewPacketizer(rtpMTU, 111, 0, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), 48000),
+		shards:     []*shard{stuck, idle},
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 5 {
+			tr.write([]byte{0xfc, 1, 2, 3}, 20*time.Millisecond)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("writing blocked on a stuck shard")
+	}
+	if got := tr.dropped.Load(); got != 3 {
+		t.Fatalf("dropped %d packets for the stuck shard, want 3", got)
+	}
+	// Every shard gets the same packets: one sequence for all listeners.
+	first, second := <-stuck.queue, <-stuck.queue
+	if second[0].SequenceNumber != first[0].SequenceNumber+1 || second[0].Timestamp != first[0].Timestamp+960 {
+		t.Fatalf("sequence %d→%d, timestamp %d→%d", first[0].SequenceNumber, second[0].SequenceNumber, first[0].Timestamp, second[0].Timestamp)
+	}
+}
+
+func TestPeersSpreadOverShards(t *testing.T) {
+	tr := &stationTrack{peers: map[*Peer]*shard{}}
+	for range 3 {
+		tr.shards = append(tr.shards, &shard{})
+	}
+	for range 9 {
+		tr.add(&Peer{}, tr.pick())
+	}
+	for i, sh := range tr.shards {
+		if n := sh.peers.Load(); n != 3 {
+			t.Fatalf("shard %d has %d peers, want 3", i, n)
+		}
+	}
+	for p := range tr.peers {
+		tr.remove(p)
+	}
+	if tr.active() {
+		t.Fatal("active with no peers")
 	}
 }
