@@ -18,6 +18,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/onairfm/onair/internal/loopback"
 )
 
 // WebRTC is the relay's WebRTC side: one pion API shared by every peer of
@@ -97,11 +99,7 @@ func (w *WebRTC) build() error {
 	// browser that only lost the network restarts ICE well before.
 	se.SetICETimeouts(5*time.Second, 15*time.Second, 2*time.Second)
 	if w.LoopbackOnly {
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-		se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
-		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+		loopback.Configure(&se)
 	}
 	if len(w.PublicIPs) > 0 {
 		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{

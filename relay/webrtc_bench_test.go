@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/onairfm/onair/internal/loopback"
 )
 
 // BenchmarkWebRTCWrite measures what one Opus packet costs the station per
@@ -180,12 +181,7 @@ var benchClientAPI = sync.OnceValues(func() (*webrtc.API, error) {
 		return nil, err
 	}
 	se := webrtc.SettingEngine{}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
-	se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	loopback.Configure(&se)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)), nil
 })
 

@@ -5,15 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/opus"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/onairfm/onair/internal/loopback"
 )
 
 // api is one pion API for every listener of the process, set to loopback
@@ -28,12 +28,7 @@ var api = sync.OnceValues(func() (*webrtc.API, error) {
 		return nil, fmt.Errorf("client: register opus: %w", err)
 	}
 	se := webrtc.SettingEngine{}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
-	se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	loopback.Configure(&se)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(&interceptor.Registry{})), nil
 })
 
