@@ -34,8 +34,7 @@ type icecastSource struct {
 	StreamStart       string `json:"stream_start_iso8601"`
 }
 
-// ServerStart is when this relay began serving; set by cmd, shown in the
-// status page.
+// serverStart is when the process started, as Icecast's status page shows.
 var serverStart = time.Now()
 
 // ServeStatus serves GET /status-json.xsl in Icecast's format. source is
