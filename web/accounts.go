@@ -66,12 +66,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 
 // me: GET /api/me.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.user(r)
+	u, err := s.loggedIn(r)
 	if err != nil {
 		return err
-	}
-	if u == nil {
-		return errNoLogin
 	}
 	writeJSON(w, http.StatusOK, u)
 	return nil

@@ -50,6 +50,16 @@ func (s *Server) user(r *http.Request) (*onair.User, error) {
 	return u, nil
 }
 
+// loggedIn is user for routes that need an account: nobody gets
+// errNoLogin (401) before the body is even read.
+func (s *Server) loggedIn(r *http.Request) (*onair.User, error) {
+	u, err := s.user(r)
+	if err == nil && u == nil {
+		err = errNoLogin
+	}
+	return u, err
+}
+
 // setSessionCookie gives the browser its session.
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
 	http.SetCookie(w, &http.Cookie{

@@ -144,12 +144,9 @@ func (s *Server) getStation(w http.ResponseWriter, r *http.Request) error {
 
 // createStation: POST /api/stations, for owners and admins.
 func (s *Server) createStation(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.user(r)
+	u, err := s.loggedIn(r)
 	if err != nil {
 		return err
-	}
-	if u == nil {
-		return errNoLogin
 	}
 	var in struct {
 		Name        string `json:"name"`
@@ -171,12 +168,9 @@ func (s *Server) createStation(w http.ResponseWriter, r *http.Request) error {
 
 // updateStation: PATCH /api/stations/{slug}; absent fields stay.
 func (s *Server) updateStation(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.user(r)
+	u, err := s.loggedIn(r)
 	if err != nil {
 		return err
-	}
-	if u == nil {
-		return errNoLogin
 	}
 	var in struct {
 		Name        *string `json:"name"`

@@ -61,12 +61,9 @@ func (s *Server) listTracks(w http.ResponseWriter, r *http.Request) error {
 // setPlaylist: PUT /api/stations/{slug}/playlist {"track_ids"}: the new
 // play order, which must list every track of the station once.
 func (s *Server) setPlaylist(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.user(r)
+	u, err := s.loggedIn(r)
 	if err != nil {
 		return err
-	}
-	if u == nil {
-		return errNoLogin
 	}
 	var in struct {
 		TrackIDs []int64 `json:"track_ids"`
@@ -87,12 +84,9 @@ func (s *Server) setPlaylist(w http.ResponseWriter, r *http.Request) error {
 
 // deleteTrack: DELETE /api/stations/{slug}/tracks/{id}.
 func (s *Server) deleteTrack(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.user(r)
+	u, err := s.loggedIn(r)
 	if err != nil {
 		return err
-	}
-	if u == nil {
-		return errNoLogin
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
