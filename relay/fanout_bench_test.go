@@ -34,7 +34,7 @@ import (
 // getrusage, is the server's alone: station clock, ring, per-listener
 // goroutine wake-ups, ICY framing and writev.
 //
-// One op is one second of audio (four chunks at the default 250 ms)
+// One op is one second of audio (two chunks at the default 500 ms)
 // published to every listener on the station's real clock, so ns/op is
 // wall time and says nothing; a second is enough for the CPU of 100
 // listeners to stand out of the station's own.

@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -91,7 +90,7 @@ func (w *WebRTC) build() error {
 		}
 	}
 
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: pionLogs{w.logger()}}
 	// A server has no use for mDNS, and pion's default multicasts queries.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	// A listener that vanished without a goodbye is given up after 15 s
@@ -127,16 +126,23 @@ func (w *WebRTC) build() error {
 	return nil
 }
 
-// Close releases the shared UDP port.
+// Close releases the shared UDP port. pion's mux owns the socket once it
+// is made: closing the mux closes it.
 func (w *WebRTC) Close() error {
-	var errs []error
 	if w.mux != nil {
-		errs = append(errs, w.mux.Close())
+		return w.mux.Close()
 	}
 	if w.conn != nil {
-		errs = append(errs, w.conn.Close())
+		return w.conn.Close()
 	}
-	return errors.Join(errs...)
+	return nil
+}
+
+func (w *WebRTC) logger() *slog.Logger {
+	if w.Logger != nil {
+		return w.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 func (w *WebRTC) config() webrtc.Configuration {

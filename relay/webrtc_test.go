@@ -70,10 +70,17 @@ func freeUDPPort(t *testing.T) int {
 func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 	port := freeUDPPort(t)
 	rtc := &WebRTC{LoopbackOnly: true, UDPPort: port}
-	defer rtc.Close()
 	dir, tracks := mediaDir(t, "tone440.mp3")
 	r := &Relay{MediaDir: dir, WebRTC: rtc}
-	defer r.Close()
+	defer func() {
+		// The order of a server's shutdown: peers, then the port.
+		if err := r.Close(); err != nil {
+			t.Errorf("relay close: %v", err)
+		}
+		if err := rtc.Close(); err != nil {
+			t.Errorf("closing the shared port after peers used it: %v", err)
+		}
+	}()
 	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
 		t.Fatal(err)
 	}
