@@ -47,6 +47,22 @@ func offerer(t *testing.T) *webrtc.PeerConnection {
 	return pc
 }
 
+// rtcStation plays station "s" with WebRTC configured as rtc; the relay
+// and then the WebRTC port are closed at the end of the test.
+func rtcStation(t *testing.T, rtc *WebRTC) *Relay {
+	t.Helper()
+	dir, tracks := mediaDir(t, "tone440.mp3")
+	r := &Relay{MediaDir: dir, WebRTC: rtc}
+	t.Cleanup(func() {
+		r.Close()
+		rtc.Close()
+	})
+	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func candidates(sdp string) []string {
 	var out []string
 	for _, line := range strings.Split(sdp, "\n") {
@@ -125,14 +141,7 @@ func TestWebRTCAdvertisesPublicIPs(t *testing.T) {
 	// 203.0.113.0/24 is for documentation: no traffic goes there, the
 	// client filters every non-loopback candidate and the test never
 	// connects.
-	rtc := &WebRTC{LoopbackOnly: true, PublicIPs: []string{"203.0.113.7"}}
-	defer rtc.Close()
-	dir, tracks := mediaDir(t, "tone440.mp3")
-	r := &Relay{MediaDir: dir, WebRTC: rtc}
-	defer r.Close()
-	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
-		t.Fatal(err)
-	}
+	r := rtcStation(t, &WebRTC{LoopbackOnly: true, PublicIPs: []string{"203.0.113.7"}})
 	p, err := r.NewPeer(context.Background(), "s", nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -154,14 +163,7 @@ func TestWebRTCAdvertisesPublicIPs(t *testing.T) {
 }
 
 func TestStopClosesPeers(t *testing.T) {
-	rtc := &WebRTC{LoopbackOnly: true}
-	defer rtc.Close()
-	dir, tracks := mediaDir(t, "tone440.mp3")
-	r := &Relay{MediaDir: dir, WebRTC: rtc}
-	defer r.Close()
-	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
-		t.Fatal(err)
-	}
+	r := rtcStation(t, &WebRTC{LoopbackOnly: true})
 	closed := make(chan struct{})
 	p, err := r.NewPeer(context.Background(), "s", nil, func() { close(closed) })
 	if err != nil {
@@ -184,14 +186,7 @@ func TestStopClosesPeers(t *testing.T) {
 }
 
 func TestWebRTCBadInput(t *testing.T) {
-	rtc := &WebRTC{LoopbackOnly: true}
-	defer rtc.Close()
-	dir, tracks := mediaDir(t, "tone440.mp3")
-	r := &Relay{MediaDir: dir, WebRTC: rtc}
-	defer r.Close()
-	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
-		t.Fatal(err)
-	}
+	r := rtcStation(t, &WebRTC{LoopbackOnly: true})
 	p, err := r.NewPeer(context.Background(), "s", nil, nil)
 	if err != nil {
 		t.Fatal(err)
