@@ -63,7 +63,9 @@ type Station struct {
 	// CurrentTrackID is the track that was playing when the state was last
 	// saved, so a restart resumes where it was. Zero when none.
 	CurrentTrackID int64
-	CreatedAt      time.Time
+	// Likes counts the likes listeners gave the station.
+	Likes     int64
+	CreatedAt time.Time
 }
 
 // Track is one uploaded MP3, checked and measured at ingest.

@@ -89,11 +89,6 @@ func (s *Service) Status(slug string) relay.Status {
 	return s.Relay.Status(slug)
 }
 
-// Likes returns a station's like count.
-func (s *Service) Likes(ctx context.Context, slug string) (int64, error) {
-	return s.Store.Likes(ctx, slug)
-}
-
 // Publish receives the relay's events. It never blocks the station clock:
 // the store is written by Run.
 func (s *Service) Publish(ev onair.Event) {

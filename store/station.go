@@ -13,7 +13,7 @@ import (
 // stationSelect reads a station with its owner's username; scanStation
 // expects exactly these columns.
 const stationSelect = `SELECT s.id, s.slug, s.name, s.description, s.genre, s.owner_id, u.username,
-	s.shuffle, s.loop, s.live, s.show, COALESCE(s.current_track_id, 0), s.created_at
+	s.shuffle, s.loop, s.live, s.show, COALESCE(s.current_track_id, 0), s.likes, s.created_at
 	FROM stations s JOIN users u ON u.id = s.owner_id`
 
 // stationOrder lists stations by name as a person would sort them, with the
@@ -280,7 +280,7 @@ func scanStation(row scanner) (*onair.Station, error) {
 		created             int64
 	)
 	err := row.Scan(&st.ID, &st.Slug, &st.Name, &st.Description, &st.Genre, &st.OwnerID, &st.Owner,
-		&shuffle, &loop, &live, &st.Show, &st.CurrentTrackID, &created)
+		&shuffle, &loop, &live, &st.Show, &st.CurrentTrackID, &st.Likes, &created)
 	if err != nil {
 		return nil, err
 	}

@@ -228,6 +228,17 @@ func TestLikes(t *testing.T) {
 	if n, err := db.Likes(ctx, "pop"); err != nil || n != 3 {
 		t.Fatalf("Likes = %d, %v; want 3", n, err)
 	}
+	// The station row carries them too, so a listing needs no query each.
+	for _, list := range [][]*onair.Station{mustList(t, db.Stations(ctx)), mustList(t, db.LiveStations(ctx))} {
+		for _, st := range list {
+			if st.Slug == "pop" && st.Likes != 3 {
+				t.Fatalf("station row has %d likes, want 3", st.Likes)
+			}
+		}
+	}
+	if st, err := db.StationBySlug(ctx, "pop"); err != nil || st.Likes != 3 {
+		t.Fatalf("StationBySlug: %+v, %v; want 3 likes", st, err)
+	}
 	_, err := db.AddLike(ctx, "nope")
 	wantCode(t, err, onair.ENotFound)
 	_, err = db.Likes(ctx, "nope")
@@ -268,4 +279,12 @@ func TestDeleteStationCascades(t *testing.T) {
 
 	// The slug is free again.
 	mustStation(t, db, "gone", "Back", owner)
+}
+
+func mustList(t *testing.T, sts []*onair.Station, err error) []*onair.Station {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sts
 }

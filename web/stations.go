@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -57,7 +56,7 @@ type streamsJSON struct {
 }
 
 // newStationJSON joins a stored station and its live status.
-func newStationJSON(st *onair.Station, status relay.Status, likes int64) stationJSON {
+func newStationJSON(st *onair.Station, status relay.Status) stationJSON {
 	out := stationJSON{
 		ID:          st.ID,
 		Slug:        st.Slug,
@@ -74,7 +73,7 @@ func newStationJSON(st *onair.Station, status relay.Status, likes int64) station
 		},
 		Shuffle:   st.Shuffle,
 		Loop:      st.Loop,
-		Likes:     likes,
+		Likes:     st.Likes,
 		CreatedAt: jsonTime(st.CreatedAt),
 	}
 	if status.Live {
@@ -94,13 +93,9 @@ func newStationJSON(st *onair.Station, status relay.Status, likes int64) station
 	return out
 }
 
-// stationJSON renders st with its live state and likes.
-func (s *Server) stationJSON(ctx context.Context, st *onair.Station) (stationJSON, error) {
-	likes, err := s.Control.Likes(ctx, st.Slug)
-	if err != nil {
-		return stationJSON{}, err
-	}
-	return newStationJSON(st, s.Control.Status(st.Slug), likes), nil
+// stationJSON renders st with its live state.
+func (s *Server) stationJSON(st *onair.Station) stationJSON {
+	return newStationJSON(st, s.Control.Status(st.Slug))
 }
 
 // writeStation answers the station slug as it is now.
@@ -109,11 +104,7 @@ func (s *Server) writeStation(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	out, err := s.stationJSON(r.Context(), st)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, status, out)
+	writeJSON(w, status, s.stationJSON(st))
 	return nil
 }
 
@@ -127,11 +118,7 @@ func (s *Server) listStations(w http.ResponseWriter, r *http.Request) error {
 		Stations []stationJSON `json:"stations"`
 	}{Stations: make([]stationJSON, 0, len(all))}
 	for _, st := range all {
-		j, err := s.stationJSON(r.Context(), st)
-		if err != nil {
-			return err
-		}
-		out.Stations = append(out.Stations, j)
+		out.Stations = append(out.Stations, s.stationJSON(st))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
