@@ -277,4 +277,3 @@ func TestDeleteStationCascades(t *testing.T) {
 	// The slug is free again.
 	mustStation(t, db, "gone", "Back", owner)
 }
-
