@@ -5,6 +5,7 @@
 package onair
 
 import (
+	"strings"
 	"time"
 )
 
@@ -88,6 +89,17 @@ type Track struct {
 	// Position orders the station's playlist, from 0.
 	Position  int
 	CreatedAt time.Time
+}
+
+// OneLine replaces control characters with spaces, so user text (a station
+// name in an HTTP header or a playlist file) cannot start a new line.
+func OneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // DisplayTitle is "Artist - Title" as ICY players show it, or just the title

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/relay/icy"
 )
 
@@ -83,9 +84,9 @@ func (s *station) header(req *http.Request, metaint int) http.Header {
 	h.Set("Pragma", "no-cache")
 	h.Set("Expires", "Mon, 26 Jul 1997 05:00:00 GMT")
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("icy-name", headerValue(info.Name))
-	h.Set("icy-description", headerValue(info.Description))
-	h.Set("icy-genre", headerValue(info.Genre))
+	h.Set("icy-name", onair.OneLine(info.Name))
+	h.Set("icy-description", onair.OneLine(info.Description))
+	h.Set("icy-genre", onair.OneLine(info.Genre))
 	h.Set("icy-url", baseURL(req, s.r.PublicURL)+"/stations/"+s.slug)
 	h.Set("icy-pub", "0")
 	if br := s.bitrate.Load(); br > 0 {
@@ -179,16 +180,6 @@ func (f flushWriter) Write(p []byte) (int, error) {
 }
 
 func (f flushWriter) SetWriteDeadline(t time.Time) error { return f.rc.SetWriteDeadline(t) }
-
-// headerValue keeps user text from breaking out of a header line.
-func headerValue(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-}
 
 // baseURL is the server's address as the client reached it, or the
 // configured public URL.

@@ -52,7 +52,7 @@ func (s *Server) playlistFile(w http.ResponseWriter, r *http.Request, slug strin
 	if err != nil {
 		return err
 	}
-	body := pf.body(s.baseURL(r)+"/stream/"+st.Slug, oneLine(st.Name))
+	body := pf.body(s.baseURL(r)+"/stream/"+st.Slug, onair.OneLine(st.Name))
 	h := w.Header()
 	h.Set("Content-Type", pf.contentType)
 	h.Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", st.Slug+pf.ext))
@@ -63,16 +63,6 @@ func (s *Server) playlistFile(w http.ResponseWriter, r *http.Request, slug strin
 		_, _ = w.Write([]byte(body))
 	}
 	return nil
-}
-
-// oneLine keeps a station name from adding lines to a playlist file.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // status: GET /status-json.xsl, Icecast's status page, from the relay.
