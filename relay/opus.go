@@ -12,8 +12,6 @@ import (
 type OpusConfig struct {
 	Bitrate int // bit/s; 0 means 96000
 	FrameMS int // 20, 40 or 60; 0 means 20
-	// Complexity is the encoder's effort, 0–10; 0 means the default (10).
-	Complexity int
 }
 
 func (c OpusConfig) withDefaults() OpusConfig {
@@ -57,11 +55,6 @@ func newOpusEncoder(cfg OpusConfig) (*opusEncoder, error) {
 	samples := outRate * cfg.FrameMS / 1000
 	if err := enc.SetFrameSize(samples); err != nil {
 		return nil, fmt.Errorf("relay: opus frame size %d: %w", samples, err)
-	}
-	if cfg.Complexity > 0 {
-		if err := enc.SetComplexity(cfg.Complexity); err != nil {
-			return nil, fmt.Errorf("relay: opus complexity %d: %w", cfg.Complexity, err)
-		}
 	}
 	if err := enc.SetSignal(gopus.SignalMusic); err != nil {
 		return nil, fmt.Errorf("relay: opus signal: %w", err)
