@@ -37,8 +37,13 @@ type NowPlaying struct {
 	Album    string
 	Show     string
 	Duration time.Duration
-	// StartedAt is when the track's first audio left the station clock.
+	// StartedAt is when the track's first audio left the station clock
+	// (with a crossfade: when its fade-in began).
 	StartedAt time.Time
+	// Source is SourcePlaylist, SourceJingle or SourceLive.
+	Source string
+	// HasArt says the track has cover art.
+	HasArt bool
 }
 
 // Listeners counts a station's audio listeners by transport.

@@ -65,11 +65,14 @@ type Station struct {
 	// saved, so a restart resumes where it was. Zero when none.
 	CurrentTrackID int64
 	// Likes counts the likes listeners gave the station.
-	Likes     int64
+	Likes int64
+	// Audio is how the station's mix sounds and is encoded.
+	Audio     AudioSettings
 	CreatedAt time.Time
 }
 
-// Track is one uploaded MP3, checked and measured at ingest.
+// Track is one uploaded file (MP3, WAV or FLAC), checked and measured at
+// ingest.
 type Track struct {
 	ID         int64
 	StationID  int64
@@ -87,7 +90,17 @@ type Track struct {
 	// Size is the file size in bytes.
 	Size int64
 	// Position orders the station's playlist, from 0.
-	Position  int
+	Position int
+	// Format is the file's container and codec: FormatMP3, FormatWAV or
+	// FormatFLAC.
+	Format string
+	// Kind is music or jingle.
+	Kind TrackKind
+	// Analysis is nil until the track's sound was measured.
+	Analysis *Analysis
+	// ArtMIME is the image type of the cover art taken from the tags
+	// (stored beside the file as Path + ".art"); empty when there is none.
+	ArtMIME   string
 	CreatedAt time.Time
 }
 
