@@ -256,6 +256,21 @@ func (r *Relay) SetPlaylist(slug string, tracks []onair.Track, shuffle, loop boo
 	return s.do(func() bool { return s.setPlaylist(tracks, shuffle, loop) })
 }
 
+// SetAudio changes how a live station sounds: crossfade, loudness and
+// jingles apply from the next track change, the MP3 output's rate and
+// bitrate from the next listener reconnect. A station that is not live
+// gets ErrNotLive.
+func (r *Relay) SetAudio(slug string, a onair.AudioSettings) error {
+	s := r.get(slug)
+	if s == nil {
+		return ErrNotLive
+	}
+	s.mu.Lock()
+	s.info.Audio = a
+	s.mu.Unlock()
+	return nil
+}
+
 // SetInfo updates the name, description and genre a live station shows to
 // new listeners.
 func (r *Relay) SetInfo(info StationInfo) {

@@ -22,6 +22,8 @@ type StationInfo struct {
 	Description string
 	Genre       string
 	Show        string
+	// Audio is how the station's mix sounds and is encoded.
+	Audio onair.AudioSettings
 }
 
 // PlayOptions say how a station plays its tracks.
