@@ -7,7 +7,7 @@ import (
 
 	gomp3 "github.com/hajimehoshi/go-mp3"
 
-	"github.com/onairfm/onair/relay/resample"
+	"github.com/onairfm/onair/audio/resample"
 )
 
 // outRate is the sample rate Opus runs at for WebRTC listeners.
