@@ -100,7 +100,9 @@ func New(rate, channels, bitrate int) (*Encoder, error) {
 func (e *Encoder) SamplesPerFrame() int { return e.spf }
 
 // Reset makes the encoder start over as if new: buffered input and
-// unfinished output are dropped and frame indexes count from 0 again.
+// unfinished output are dropped and frame indexes count from 0 again. It
+// makes a new shine encoder (about 150 KB and 0.2 ms: shine has no reset
+// of its own).
 func (e *Encoder) Reset() {
 	e.enc = e.newShine()
 	e.fill = 0
