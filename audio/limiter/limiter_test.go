@@ -312,3 +312,31 @@ func BenchmarkLimiter(b *testing.B) {
 		})
 	}
 }
+
+// The gain moves in a ramp, never a step (a step is a click): from 0.5 to
+// a constant 2.0 the gain, out/in frame by frame, falls by at most 1/look
+// of full scale a frame, and it is down before the loud part comes out.
+func TestGainIsSmooth(t *testing.T) {
+	const rate = 48000
+	pcm := make([]float32, 2*rate)
+	for i := range pcm {
+		pcm[i] = 0.5
+		if i >= rate {
+			pcm[i] = 2
+		}
+	}
+	l := New(rate, 2, ceiling)
+	look := float64(l.look)
+	out := run(l, 2, pcm, 7)
+	prev := 1.0
+	for i := 0; i < len(pcm); i += 2 {
+		g := float64(out[i] / pcm[i])
+		if math.Abs(g-prev) > 1.0001/look {
+			t.Fatalf("frame %d: gain %g after %g, a step of more than 1/%v", i/2, g, prev, look)
+		}
+		if out[i] > 0.9 {
+			t.Fatalf("frame %d: %g out, over the ceiling", i/2, out[i])
+		}
+		prev = g
+	}
+}
