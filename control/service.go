@@ -172,7 +172,7 @@ func (s *Service) Resume(ctx context.Context) error {
 }
 
 func info(st *onair.Station) relay.StationInfo {
-	return relay.StationInfo{Slug: st.Slug, Name: st.Name, Description: st.Description, Genre: st.Genre, Show: st.Show}
+	return relay.StationInfo{Slug: st.Slug, Name: st.Name, Description: st.Description, Genre: st.Genre, Show: st.Show, Audio: st.Audio}
 }
 
 // notLive turns the relay's answer for an off-air station into a conflict:

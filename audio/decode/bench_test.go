@@ -69,7 +69,7 @@ func BenchmarkSeek(b *testing.B) {
 			buf := make([]float32, s.SampleRate()/50*s.Channels())
 			mid := int64(s.SampleRate() / 2)
 			for b.Loop() {
-				if err := s.Seek(mid); err != nil {
+				if err := s.SeekFrame(mid); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := s.Read(buf); err != nil {
@@ -121,7 +121,7 @@ func FuzzOpen(f *testing.F) {
 					break
 				}
 			}
-			_ = s.Seek(100)
+			_ = s.SeekFrame(100)
 			_, _ = s.Read(buf)
 			_ = s.Close()
 		}

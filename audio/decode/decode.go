@@ -36,9 +36,9 @@ type Stream interface {
 	// end (possibly with n > 0 before it, or n == 0 after). It fills dst
 	// completely unless the audio ends or fails first.
 	Read(dst []float32) (int, error)
-	// Seek moves to frame (samples per channel from the start of the
+	// SeekFrame moves to frame (samples per channel from the start of the
 	// audio). It never decodes the file up to that point.
-	Seek(frame int64) error
+	SeekFrame(frame int64) error
 	Close() error
 }
 
@@ -94,13 +94,13 @@ func (g *guarded) Read(dst []float32) (n int, err error) {
 	return g.s.Read(dst)
 }
 
-func (g *guarded) Seek(frame int64) (err error) {
+func (g *guarded) SeekFrame(frame int64) (err error) {
 	if g.err != nil {
 		return g.err
 	}
 	var n int
 	defer g.recover(&n, &err)
-	return g.s.Seek(frame)
+	return g.s.SeekFrame(frame)
 }
 
 func (g *guarded) recover(n *int, err *error) {

@@ -27,16 +27,18 @@ type Source interface {
 	SampleRate() int
 	Channels() int
 	Read(dst []float32) (int, error)
-	Seek(frame int64) error
+	SeekFrame(frame int64) error
 	Close() error
 }
 
 // Opener opens a track's audio.
 type Opener func(t onair.Track) (Source, error)
 
-// Limiter keeps the summed mix under a ceiling, in place.
+// Limiter keeps the summed mix under a ceiling, in place; Reset forgets
+// the audio before, for a mix that starts again elsewhere.
 type Limiter interface {
 	Process(pcm []float32)
+	Reset()
 }
 
 // Item is one track on the mix's timeline.
@@ -110,6 +112,9 @@ func (m *Mixer) Forget(at int64) {
 func (m *Mixer) Sleep() {
 	for _, it := range m.items {
 		it.close()
+	}
+	if m.Limiter != nil {
+		m.Limiter.Reset()
 	}
 }
 
@@ -209,7 +214,7 @@ func (m *Mixer) position(it *Item, k int64) {
 		it.src, it.srcRate = src, src.SampleRate()
 	}
 	pos := it.CueIn + k*int64(it.srcRate)/int64(m.Rate)
-	if err := it.src.Seek(pos); err != nil {
+	if err := it.src.SeekFrame(pos); err != nil {
 		m.fail(it, err)
 		return
 	}
