@@ -349,6 +349,8 @@ type Status struct {
 	StartedAt  time.Time
 	NowPlaying *onair.NowPlaying
 	Listeners  onair.Listeners
+	// Source is the live source on air; nil while the playlist plays.
+	Source *onair.LiveSource
 }
 
 // Status returns the state of a station; a station that is not on air is
@@ -358,7 +360,7 @@ func (r *Relay) Status(slug string) Status {
 	if s == nil {
 		return Status{}
 	}
-	return Status{Live: true, StartedAt: s.start, NowPlaying: s.nowPlaying(), Listeners: s.listenerCounts()}
+	return Status{Live: true, StartedAt: s.start, NowPlaying: s.nowPlaying(), Listeners: s.listenerCounts(), Source: s.liveSource()}
 }
 
 // Close stops every station without announcing it: they were live when the

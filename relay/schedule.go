@@ -176,6 +176,11 @@ func (s *station) gain(t onair.Track) float32 {
 // cut ends the current item at the current position with a short fade, so
 // that the next one starts now.
 func (s *station) cut() {
+	s.cutWith(s.clk.frames(min(s.audio.Crossfade, skipFade)))
+}
+
+// cutWith ends the current item fade frames from now.
+func (s *station) cutWith(fade int64) {
 	s.ending = false
 	if s.cur == nil {
 		s.next = s.pos
@@ -187,7 +192,7 @@ func (s *station) cut() {
 		s.next = s.pos
 		return
 	}
-	fade := min(s.clk.frames(min(s.audio.Crossfade, skipFade)), it.Length-k)
+	fade = min(fade, it.Length-k)
 	if fade < it.FadeOut || k+fade < it.Length-it.FadeOut {
 		it.Length = k + fade
 		it.FadeOut = fade
@@ -195,14 +200,23 @@ func (s *station) cut() {
 	s.next = s.pos
 }
 
-// nextTrack moves to the track after the current one now.
+// nextTrack moves to the track after the current one now. While a live
+// source has the air there is nothing to skip.
 func (s *station) nextTrack() bool {
+	if s.live != nil {
+		return true
+	}
 	s.cut()
 	return s.advance(0)
 }
 
-// startAt moves to track id (0: the queue's first) now.
+// startAt moves to track id (0: the queue's first) now; while a live
+// source has the air, the playlist resumes there when it goes.
 func (s *station) startAt(id int64) bool {
+	if s.live != nil {
+		s.queue.Start(id)
+		return true
+	}
 	s.cut()
 	if id == 0 {
 		if t, ok := s.queue.Start(0); ok {
@@ -254,7 +268,7 @@ func (s *station) setPlaylist(tracks []onair.Track, shuffle, loop bool) bool {
 	if s.jingles.next >= len(jingles) {
 		s.jingles.next = 0
 	}
-	if s.cur == nil {
+	if s.cur == nil || s.live != nil {
 		return true
 	}
 	for _, t := range tracks {

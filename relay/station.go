@@ -62,6 +62,7 @@ type station struct {
 	listeners map[*listener]conn
 	mounts    [2]*mount // by mountKind
 	stopped   bool      // no new listeners
+	source    *onair.LiveSource
 
 	bitrate     atomic.Int64 // of the MP3 mount, for icy-br
 	httpCount   atomic.Int64
@@ -87,6 +88,11 @@ type station struct {
 	flushed   int64 // frame of the last flush to HTTP listeners
 	block     []float32
 	failRun   int // tracks in a row that could not be opened
+	// A live source on air: its feed, its item in the mix, and a channel
+	// closed when it loses the air.
+	live      *Feed
+	liveItem  *mix.Item
+	liveEnded chan struct{}
 }
 
 // blockFrames is the most the mix renders at once; 20 ms at 48 kHz, so
@@ -98,6 +104,11 @@ func (s *station) run() {
 	ctx := s.ctx
 	defer close(s.done)
 	defer s.mix.Close()
+	defer func() {
+		if s.live != nil {
+			close(s.liveEnded)
+		}
+	}()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -125,6 +136,12 @@ func (s *station) run() {
 func (s *station) play(now time.Time) bool {
 	if lag := s.clk.catchUp(now, s.pos); lag > 0 {
 		s.log.Warn("station clock fell behind; skipping ahead", "lag", lag)
+	}
+	if s.live != nil && s.live.stalled(now) {
+		s.log.Info("live source sent nothing; the playlist takes the air back", "after", liveStall)
+		if !s.fallback(s.live) {
+			return false
+		}
 	}
 	s.outputs()
 	target := s.clk.due(now)
@@ -203,7 +220,8 @@ func (s *station) flush() {
 func (s *station) sleep(now time.Time) time.Duration {
 	next := s.flushed + s.clk.frames(s.r.chunkDuration())
 	next = min(next, s.next)
-	if s.rtcOn {
+	if s.rtcOn || s.live != nil {
+		// Opus packets, and a live source's audio, go out as they come.
 		next = min(next, s.pos+blockFrames*int64(s.rate)/48000)
 	}
 	return max(s.clk.wall(next).Sub(now), time.Millisecond)
@@ -230,7 +248,9 @@ func (s *station) outputs() {
 		s.rtcOn = false
 		s.rtc.end()
 	}
-	if !want[0] && !want[1] && !rtc {
+	// A live source is read as it comes, heard or not, so that its last
+	// seconds are there for a new listener's burst.
+	if !want[0] && !want[1] && !rtc && s.live == nil {
 		if s.awake {
 			s.awake = false
 			s.mix.Sleep()
@@ -325,4 +345,14 @@ func copyNP(np *onair.NowPlaying) *onair.NowPlaying {
 	}
 	cp := *np
 	return &cp
+}
+
+func (s *station) liveSource() *onair.LiveSource {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.source == nil {
+		return nil
+	}
+	src := *s.source
+	return &src
 }

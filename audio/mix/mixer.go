@@ -55,6 +55,10 @@ type Item struct {
 	Gain float32
 	// CueIn is where in the file the item starts.
 	CueIn int64 // in the file's own frames
+	// Live, when set, is the item's audio instead of the track's file: a
+	// live source, read once, in real time. It is never sought: its
+	// position is wherever its producer is.
+	Live Source
 
 	src     Source
 	res     *resample.Resampler
@@ -200,6 +204,20 @@ func (m *Mixer) position(it *Item, k int64) {
 	it.staged = it.staged[:0]
 	it.done = false
 	it.next = k
+	if it.Live != nil {
+		if it.src == nil {
+			it.src, it.srcRate = it.Live, it.Live.SampleRate()
+		}
+		if it.res == nil {
+			res, err := resample.New(it.srcRate, m.Rate, it.src.Channels())
+			if err != nil {
+				m.fail(it, err)
+				return
+			}
+			it.res = res
+		}
+		return
+	}
 	if it.src == nil {
 		src, err := m.Open(it.Track)
 		if err != nil {
