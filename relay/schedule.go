@@ -77,14 +77,14 @@ func (s *station) advance(id int64) bool {
 // pick chooses what plays next.
 func (s *station) pick(id int64) (onair.Track, string, bool) {
 	if id != 0 {
-		if t, ok := s.queue.Start(id); ok {
-			s.jingles.since++
-			return t, onair.SourcePlaylist, true
-		}
 		for _, t := range s.jingles.tracks {
 			if t.ID == id {
 				return t, onair.SourceJingle, true
 			}
+		}
+		if t, ok := s.queue.Start(id); ok {
+			s.jingles.since++
+			return t, onair.SourcePlaylist, true
 		}
 	}
 	if t, ok := s.jingles.pick(s.audio.JingleEvery); ok {

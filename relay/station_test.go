@@ -307,3 +307,13 @@ func TestStationMetadataOverride(t *testing.T) {
 		t.Fatalf("last event %+v", last)
 	}
 }
+
+func TestStartAtAJingle(t *testing.T) {
+	dir, tracks := mediaDir(t, "tone440.mp3", "tone880.mp3")
+	tracks[1].Kind = onair.KindJingle
+	r := &Relay{MediaDir: dir}
+	s := testStation(t, r, StationInfo{Slug: "t"}, tracks, PlayOptions{StartTrackID: 2})
+	if np := s.nowPlaying(); np.TrackID != 2 || np.Source != onair.SourceJingle {
+		t.Fatalf("playing %d from %q, want the jingle", np.TrackID, np.Source)
+	}
+}
