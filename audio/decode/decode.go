@@ -9,6 +9,19 @@
 // bounds matter more than features): 16- and 24-bit PCM, mono or stereo.
 // FLAC is decoded by mewkiz/flac.
 //
+// MP3 streams are always stereo (go-mp3 writes 16-bit stereo; a mono
+// file comes out on both channels); WAV and FLAC streams have the file's
+// channels.
+//
+// Costs, measured on this project's 2-core machine under load: MP3 decodes
+// at 40-100x real time, FLAC at ~250x, WAV at thousands. Read allocates
+// nothing of its own; go-mp3 allocates inside every frame it decodes
+// (about 100 small allocations per 20 ms of 44.1 kHz stereo) and
+// mewkiz/flac a few per block. SeekFrame scans MP3 frame headers from the
+// start of the file (no decoding) and decodes a few frames before the
+// target; FLAC uses the SEEKTABLE (a file without one is parsed once on
+// its first seek); WAV computes the offset.
+//
 // Third-party decoders see untrusted bytes: a panic in one becomes an
 // ErrCorrupt error of the Stream, never a crash.
 package decode
