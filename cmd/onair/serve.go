@@ -81,7 +81,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	}
 
 	hub := &signalling.Hub{Auth: accounts, Logger: log.With("component", "signalling"), AllowedOrigins: cfg.HTTP.AllowedOrigins}
-	ctrl := &control.Service{Store: db, Ingest: &ingest.Ingester{MediaDir: mediaDir(cfg), MaxBytes: cfg.Upload.MaxBytes}, Logger: log}
+	ctrl := &control.Service{Store: db, Auth: accounts, Ingest: &ingest.Ingester{MediaDir: mediaDir(cfg), MaxBytes: cfg.Upload.MaxBytes}, Logger: log}
 	rtc := &relay.WebRTC{
 		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
 		UDPPort:      cfg.WebRTC.UDPPort,
