@@ -316,7 +316,8 @@ func (h *Hub) unregister(c *conn) {
 
 // dropStationPeers forgets every PeerConnection of a stopped station and
 // closes them on a hub goroutine, so the event loop does not wait on the
-// relay. The relay closes them too; closing twice is harmless.
+// WebRTC side. The station's track closes them too; closing twice is
+// harmless.
 func (h *Hub) dropStationPeers(slug string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -24,6 +24,7 @@ import (
 	"github.com/onairfm/onair/control"
 	"github.com/onairfm/onair/ingest"
 	"github.com/onairfm/onair/relay"
+	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
 	"github.com/onairfm/onair/web"
 )
@@ -82,25 +83,26 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 
 	hub := &signalling.Hub{Auth: accounts, Logger: log.With("component", "signalling"), AllowedOrigins: cfg.HTTP.AllowedOrigins}
 	ctrl := &control.Service{Store: db, Auth: accounts, Ingest: &ingest.Ingester{MediaDir: mediaDir(cfg), MaxBytes: cfg.Upload.MaxBytes}, Logger: log}
-	rtc := &relay.WebRTC{
+	rtcServer := &rtc.Server{
 		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
 		UDPPort:      cfg.WebRTC.UDPPort,
 		PublicIPs:    cfg.WebRTC.PublicIPs,
 		ICEServers:   cfg.WebRTC.ICEServers,
 		Logger:       log.With("component", "webrtc"),
 	}
-	defer func() { err = errors.Join(err, rtc.Close()) }()
+	// Closed after the relay, whose stations close their tracks and peers.
+	defer func() { err = errors.Join(err, rtcServer.Close()) }()
 	rel := &relay.Relay{
 		MediaDir:  mediaDir(cfg),
 		Publisher: publishers{hub, ctrl},
 		Logger:    log.With("component", "relay"),
 		Opus:      relay.OpusConfig{Bitrate: cfg.Opus.Bitrate, FrameMS: cfg.Opus.FrameMS},
-		WebRTC:    rtc,
+		WebRTC:    tracks{rtcServer},
 		Burst:     cfg.Stream.Burst(),
 		PublicURL: cfg.HTTP.PublicURL,
 	}
 	ctrl.Relay = rel
-	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rel}, db
+	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rtcServer}, db
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("start signalling: %w", err)
 	}
@@ -174,11 +176,24 @@ func (s stationStates) StationState(ctx context.Context, slug string) (signallin
 	return signalling.State{Live: st.Live, NowPlaying: st.NowPlaying, Listeners: st.Listeners}, err
 }
 
-// peers adapts the relay's WebRTC peers to signalling.
-type peers struct{ r *relay.Relay }
+// tracks adapts the WebRTC side's station tracks to the relay; the relay's
+// station is passed through as the track's rtc.Station.
+type tracks struct{ s *rtc.Server }
+
+func (t tracks) NewTrack(slug string, st relay.WebRTCStation) (relay.WebRTCTrack, error) {
+	track, err := t.s.NewTrack(slug, st)
+	if err != nil {
+		return nil, err
+	}
+	return track, nil
+}
+
+// peers adapts the WebRTC side's peers to signalling: a peer is bound to
+// the track of the station it names.
+type peers struct{ s *rtc.Server }
 
 func (p peers) NewPeer(ctx context.Context, station string, onCandidate func(onair.ICECandidate), onClose func()) (signalling.Peer, error) {
-	peer, err := p.r.NewPeer(ctx, station, onCandidate, onClose)
+	peer, err := p.s.NewPeer(ctx, station, onCandidate, onClose)
 	if err != nil {
 		return nil, err
 	}
