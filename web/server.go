@@ -25,6 +25,7 @@ type Server struct {
 	Status  http.Handler // /status-json.xsl (the relay)
 	WS      http.Handler // /ws (signalling hub); nil answers 404
 	Metrics http.Handler // /metrics (Prometheus); nil answers 404
+	WHIP    whipIngest   // /api/stations/{slug}/whip (package whip); nil answers 404
 	Logger  *slog.Logger
 
 	// PublicURL is the base of absolute links (.m3u, .pls); empty uses the
@@ -129,6 +130,8 @@ func (s *Server) Handler() http.Handler {
 		{"POST", "/api/stations/{slug}/stop", s.stop},
 		{"POST", "/api/stations/{slug}/skip", s.skip},
 		{"POST", "/api/stations/{slug}/metadata", s.metadata},
+		{"POST", "/api/stations/{slug}/whip", s.whipPublish},
+		{"DELETE", "/api/stations/{slug}/whip/{id}", s.whipEnd},
 
 		{"GET", "/status-json.xsl", s.status},
 		{"GET", "/healthz", s.healthz},

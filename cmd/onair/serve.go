@@ -27,6 +27,7 @@ import (
 	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
 	"github.com/onairfm/onair/web"
+	"github.com/onairfm/onair/whip"
 )
 
 func serveCmd(ctx context.Context, args []string, stdout io.Writer, environ []string) error {
@@ -102,6 +103,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		PublicURL: cfg.HTTP.PublicURL,
 	}
 	ctrl.Relay = rel
+	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
 	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rtcServer}, db
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("start signalling: %w", err)
@@ -129,6 +131,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		Status:         http.HandlerFunc(rel.ServeStatus),
 		WS:             hub,
 		Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		WHIP:           whipServer,
 		Logger:         log.With("component", "http"),
 		PublicURL:      cfg.HTTP.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
@@ -153,7 +156,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	err = errors.Join(err, hub.Close(), rel.Close())
+	err = errors.Join(err, hub.Close(), whipServer.Close(), rel.Close())
 	stopRun()
 	wg.Wait()
 	return err
