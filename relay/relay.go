@@ -274,9 +274,14 @@ func (r *Relay) ended(s *station) {
 	}
 	s.log.Info("station ran out of tracks; off air")
 	// The clock goroutine is the caller: release everything else without
-	// waiting for it.
+	// waiting for it, on a goroutine Close waits for. The station goroutine
+	// still counts in r.wg here, so Add cannot race Close's Wait to zero.
 	s.cancel()
-	go s.disconnect()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		s.disconnect()
+	}()
 	r.publish(onair.Event{Kind: onair.EventStopped, Station: s.slug})
 }
 
