@@ -23,6 +23,7 @@ import (
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/control"
 	"github.com/onairfm/onair/ingest"
+	"github.com/onairfm/onair/live"
 	"github.com/onairfm/onair/relay"
 	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
@@ -103,6 +104,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		PublicURL: cfg.HTTP.PublicURL,
 	}
 	ctrl.Relay = rel
+	sources := &live.Sources{Auth: ctrl, Relay: rel, Logger: log.With("component", "live")}
 	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
 	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rtcServer}, db
 	if err := hub.Start(); err != nil {
@@ -132,6 +134,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		WS:             hub,
 		Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		WHIP:           whipServer,
+		Source:         sources,
 		Logger:         log.With("component", "http"),
 		PublicURL:      cfg.HTTP.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
@@ -156,7 +159,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	err = errors.Join(err, hub.Close(), whipServer.Close(), rel.Close())
+	err = errors.Join(err, hub.Close(), whipServer.Close(), sources.Close(), rel.Close())
 	stopRun()
 	wg.Wait()
 	return err
