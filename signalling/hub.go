@@ -247,6 +247,8 @@ func (h *Hub) dispatch(e onair.Event) {
 		h.toRoom(e.Station, h.prepare(evMetadata, newMetadataMsg(e.Station, e.NowPlaying)))
 	case onair.EventListeners:
 		h.listenersChanged(e.Station, e.Listeners, time.Now())
+	case onair.EventSource:
+		h.toRoom(e.Station, h.prepare(evSource, newSourceMsg(e.Station, e.Source)))
 	default:
 		h.log.Warn("unknown event kind", "station", e.Station, "kind", int(e.Kind))
 	}
