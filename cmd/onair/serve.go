@@ -88,6 +88,8 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	rtcServer := &rtc.Server{
 		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
 		UDPPort:      cfg.WebRTC.UDPPort,
+		ICETCP:       cfg.WebRTC.TCPPort >= 0,
+		TCPPort:      max(0, cfg.WebRTC.TCPPort),
 		PublicIPs:    cfg.WebRTC.PublicIPs,
 		ICEServers:   cfg.WebRTC.ICEServers,
 		Logger:       log.With("component", "webrtc"),
