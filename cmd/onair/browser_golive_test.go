@@ -51,7 +51,7 @@ func TestBrowserGoLive(t *testing.T) {
 		return title == "alice"
 	})
 	if kind, _ := s.liveSource(slug); kind != "whip" {
-		t.Logf("station JSON source %q (not yet in the station JSON?)", kind)
+		t.Fatalf("station JSON source %q, want whip", kind)
 	}
 	// The fake microphone beeps: the meter moves.
 	b.waitJS(10*time.Second, "the level meter to move", `document.querySelector('#golive-level').value > 0.01`)
