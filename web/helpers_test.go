@@ -311,7 +311,7 @@ func checkStation(t testing.TB, m map[string]any) map[string]any {
 	}
 	slug, _ := m["slug"].(string)
 	if s, ok := m["streams"].(map[string]any); ok {
-		for k, v := range map[string]string{"mp3": "/stream/" + slug, "m3u": "/stream/" + slug + ".m3u", "pls": "/stream/" + slug + ".pls"} {
+		for k, v := range map[string]string{"mp3": "/stream/" + slug, "opus": "/stream/" + slug + ".opus", "m3u": "/stream/" + slug + ".m3u", "pls": "/stream/" + slug + ".pls"} {
 			if s[k] != v {
 				t.Errorf("streams.%s = %v, want %s", k, s[k], v)
 			}

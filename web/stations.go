@@ -65,9 +65,10 @@ func newSourceJSON(src *onair.LiveSource) *sourceJSON {
 }
 
 type streamsJSON struct {
-	MP3 string `json:"mp3"`
-	M3U string `json:"m3u"`
-	PLS string `json:"pls"`
+	MP3  string `json:"mp3"`
+	Opus string `json:"opus"`
+	M3U  string `json:"m3u"`
+	PLS  string `json:"pls"`
 }
 
 // newStationJSON joins a stored station and its live status.
@@ -82,9 +83,10 @@ func newStationJSON(st *onair.Station, status relay.Status) stationJSON {
 		Live:        status.Live,
 		Show:        st.Show,
 		Streams: streamsJSON{
-			MP3: "/stream/" + st.Slug,
-			M3U: "/stream/" + st.Slug + ".m3u",
-			PLS: "/stream/" + st.Slug + ".pls",
+			MP3:  "/stream/" + st.Slug,
+			Opus: "/stream/" + st.Slug + ".opus",
+			M3U:  "/stream/" + st.Slug + ".m3u",
+			PLS:  "/stream/" + st.Slug + ".pls",
 		},
 		Shuffle:   st.Shuffle,
 		Loop:      st.Loop,
