@@ -65,6 +65,21 @@ func TestBrowserGoLive(t *testing.T) {
 	b.click("#golive-mute")
 	b.waitJS(5*time.Second, "Mute pressed", `document.querySelector('#golive-mute').getAttribute('aria-pressed') === 'true'`)
 	b.waitText(5*time.Second, "#golive-level-text", "muted")
+	// Muted, the browser keeps sending (silent) packets: the source does
+	// not stall and keep the air from the playlist.
+	const sentJS = `(async () => {
+	  const pc = window.onairGoLive && onairGoLive.pc;
+	  if (!pc) return -1;
+	  for (const r of (await pc.getStats()).values()) {
+	    if (r.type === 'outbound-rtp' && r.kind === 'audio') return r.packetsSent || 0;
+	  }
+	  return 0;
+	})()`
+	before := js[int](b, sentJS)
+	eventually(t, 10*time.Second, "100 packets sent while muted", func() bool { return js[int](b, sentJS) > before+100 })
+	if kind, _ := s.liveSource(slug); kind != "whip" {
+		t.Fatalf("muted: source %q, want whip still", kind)
+	}
 	b.click("#golive-mute")
 	b.waitJS(5*time.Second, "Mute released", `document.querySelector('#golive-mute').getAttribute('aria-pressed') === 'false'`)
 

@@ -327,6 +327,9 @@ function renderGoLive() {
   if (goLive.live && !here && liveState === 'live') setText(ui.liveStatus, `You are on air on ${goLive.slug}.`);
 }
 
+// For tests and the console, as the player page's onairPlayer.
+window.onairGoLive = goLive;
+
 ui.goLive.addEventListener('click', () => { if (current) void goLive.start(current.slug); });
 ui.liveMute.addEventListener('click', () => { goLive.toggleMute(); renderGoLive(); });
 ui.liveEnd.addEventListener('click', () => void goLive.end());
