@@ -57,6 +57,12 @@ window.onairPlayer = {
   get connects() { return signal.connects; },
   get state() { return radio ? radio.state : 'loading'; },
   get audio() { return ui.audio; },
+  // What plays ("webrtc", "http" or ""), and the timing of each Play:
+  // {path, offer, answer, ice, dtls, packet, audible, fallback} in ms
+  // after the click (see radio.js).
+  get path() { return radio ? radio.path : ''; },
+  get phases() { return radio ? radio.phases : null; },
+  get plays() { return radio ? radio.plays : []; },
 };
 
 function setLive(live) {
@@ -118,14 +124,20 @@ const STATE_TEXT = {
   error: 'Playback failed.',
 };
 
+// PATH_TEXT says which way the sound comes: WebRTC, or the HTTP stream
+// the page falls back to where WebRTC cannot connect.
+const PATH_TEXT = { webrtc: ' · WebRTC', http: ' · HTTP stream' };
+
 function showRadioState(state) {
   const playing = radio && radio.want;
   setText(ui.play, playing ? 'Stop' : 'Play');
   ui.play.classList.toggle('stop', playing);
   let text = STATE_TEXT[state] ?? '';
+  if (state === 'playing' && radio) text += PATH_TEXT[radio.path] || '';
   if (state === 'stopped' && ui.badge.textContent === 'Off air') text = 'The station is off air.';
   setText(ui.status, text);
   ui.status.dataset.state = state;
+  ui.status.dataset.path = radio ? radio.path : '';
 }
 
 function showUser(u) {
@@ -259,8 +271,10 @@ async function start() {
 
   let ice = [];
   try { ice = await iceServers(); } catch (err) { say(ui.notice, `Listening settings could not be loaded: ${err.message}`); }
-  radio = new Radio({ signal, station: slug, audio: ui.audio, iceServers: ice, onState: showRadioState });
+  radio = new Radio({ signal, station: slug, audio: ui.audio, iceServers: ice, streams: st.streams, onState: showRadioState });
   radio.live = st.live;
+  // The PeerConnection and its offer are made now, so Play only sends it.
+  radio.prepare();
   ui.play.disabled = false;
   showRadioState('stopped');
 
