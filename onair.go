@@ -30,6 +30,9 @@ type User struct {
 	Username  string    `json:"username"`
 	Role      Role      `json:"role"`
 	CreatedAt time.Time `json:"-"`
+	// Disabled accounts cannot log in and have no sessions; an admin
+	// sets it. Shown only in the admin's user list.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // CanCreateStations reports whether u may own stations.
