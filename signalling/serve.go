@@ -2,16 +2,16 @@ package signalling
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/httpjson"
 )
 
 // sessionCookie is the cookie the REST login sets; its value is the token.
-const sessionCookie = "onair_session"
+const sessionCookie = onair.SessionCookie
 
 // ServeHTTP upgrades GET /ws to a WebSocket and serves it until it closes.
 //
@@ -142,11 +142,4 @@ func upgradeError(w http.ResponseWriter, _ *http.Request, status int, reason err
 	writeError(w, status, msg)
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(struct {
-		Error string `json:"error"`
-	}{msg})
-}
+func writeError(w http.ResponseWriter, status int, msg string) { httpjson.Error(w, status, msg) }

@@ -11,7 +11,7 @@ import (
 )
 
 // CookieName is the session cookie.
-const CookieName = "onair_session"
+const CookieName = onair.SessionCookie
 
 // errCrossSite refuses a state change a foreign page asked a browser for.
 var errCrossSite = onair.Errorf(onair.EForbidden, "cross-site request refused")

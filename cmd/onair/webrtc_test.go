@@ -11,6 +11,7 @@ import (
 
 	"github.com/onairfm/onair/internal/audiotest"
 	"github.com/onairfm/onair/internal/client"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 func (s *server) wsURL() string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/ws" }
@@ -96,7 +97,7 @@ func TestWebRTCListenerHearsTheStation(t *testing.T) {
 	}
 
 	l := listenRTC(t, sock, slug, true)
-	eventually(t, 15*time.Second, "3 s of decoded Opus", func() bool { return l.Decoded() >= 3 })
+	testutil.Eventually(t, 15*time.Second, "3 s of decoded Opus", func() bool { return l.Decoded() >= 3 })
 	start := l.FirstPacket()
 	if f, share := toneOf(l.Samples(start.Add(500*time.Millisecond), start.Add(2500*time.Millisecond))); f != 440 || share < 0.5 {
 		t.Fatalf("heard %v Hz (%.2f), want 440", f, share)
@@ -115,7 +116,7 @@ func TestWebRTCListenerHearsTheStation(t *testing.T) {
 	// metadata event.
 	s.must(200, "POST", "/api/stations/"+slug+"/skip", tok, nil, nil)
 	ev := waitFor(t, sock, "stream:metadata", func(m client.Message) bool { return strings.Contains(string(m.Data), `"Tone 880"`) })
-	eventually(t, 10*time.Second, "audio after the skip", func() bool { return len(l.Samples(ev.At.Add(1500*time.Millisecond), time.Now())) > 0 })
+	testutil.Eventually(t, 10*time.Second, "audio after the skip", func() bool { return len(l.Samples(ev.At.Add(1500*time.Millisecond), time.Now())) > 0 })
 	if f, _ := toneOf(l.Samples(ev.At.Add(500*time.Millisecond), ev.At.Add(1500*time.Millisecond))); f != 880 {
 		t.Fatalf("0.5–1.5 s after the metadata event heard %v Hz, want 880", f)
 	}
@@ -140,11 +141,11 @@ func TestWebRTCListenerHearsTheStation(t *testing.T) {
 	if err := l.Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "packets after the ICE restart", func() bool { return l.Packets() > before+50 })
+	testutil.Eventually(t, 10*time.Second, "packets after the ICE restart", func() bool { return l.Packets() > before+50 })
 
 	// Leaving closes the PeerConnection and the count drops.
 	sock.Send("stream:leave", map[string]string{"station": slug})
-	eventually(t, 10*time.Second, "the WebRTC listener to be gone", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the WebRTC listener to be gone", func() bool {
 		var st stationJSON
 		s.do("GET", "/api/stations/"+slug, "", nil, &st)
 		return st.Listeners.WebRTC == 0
@@ -185,7 +186,7 @@ func TestFiftyWebRTCListeners(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "every listener's first packet", func() bool {
+	testutil.Eventually(t, 20*time.Second, "every listener's first packet", func() bool {
 		for _, l := range listeners {
 			if l.Packets() == 0 {
 				return false
