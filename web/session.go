@@ -68,20 +68,20 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token 
 		Path:     "/",
 		MaxAge:   int(s.sessionTTL().Seconds()),
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   s.secure(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 }
 
 // clearSessionCookie makes the browser forget its session.
-func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     CookieName,
 		Value:    "",
 		Path:     "/",
 		MaxAge:   -1,
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   s.secure(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 }

@@ -1,6 +1,7 @@
 package limit
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -52,5 +53,27 @@ func TestOpen(t *testing.T) {
 		if _, ok := unlimited.Acquire(1); !ok {
 			t.Fatal("Max 0 refused")
 		}
+	}
+}
+
+func TestRateForgetsIdleKeys(t *testing.T) {
+	l := NewRate[string](10.0/60, 10)
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		l.Allow(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now)
+	}
+	if n := l.Len(); n != 1000 {
+		t.Fatalf("%d buckets, want 1000", n)
+	}
+	// Half a refill later the buckets are not full yet: they stay.
+	l.Allow("busy", now.Add(l.refill/2))
+	if n := l.Len(); n != 1001 {
+		t.Fatalf("%d buckets after half a refill, want 1001", n)
+	}
+	// A full refill after their last use they are dropped; the busy one,
+	// used since, stays.
+	l.Allow("late", now.Add(l.refill))
+	if n := l.Len(); n != 2 {
+		t.Fatalf("%d buckets after a full refill, want 2 (busy, late)", n)
 	}
 }
