@@ -30,10 +30,14 @@ type Service struct {
 	// CPU time here), and unbounded uploads would starve the station
 	// clocks.
 	MaxIngests int
+	// QuotaBytes caps the media stored per station; 0 means no quota.
+	QuotaBytes int64
 
-	// live serialises the transitions of a station's live state, so a
-	// stop reported late by the relay cannot undo a start that followed.
-	live sync.Mutex
+	// live serialises, per station, the transitions of its live state, so
+	// a stop reported late by the relay cannot undo a start that followed,
+	// and the quota check of an upload with its insert. One station's
+	// SQLite write or peers closing never holds up another's.
+	live stationLocks
 
 	once    sync.Once
 	events  chan onair.Event
@@ -140,11 +144,11 @@ func (s *Service) save(ctx context.Context, ev onair.Event) {
 			err = s.Store.SetCurrentTrack(ctx, ev.Station, ev.NowPlaying.TrackID)
 		}
 	case onair.EventStopped:
-		s.live.Lock()
+		unlock := s.live.lock(ev.Station)
 		if !s.Relay.Status(ev.Station).Live {
 			err = s.Store.SetLive(ctx, ev.Station, false)
 		}
-		s.live.Unlock()
+		unlock()
 	}
 	if err != nil && onair.ErrorCode(err) != onair.ENotFound {
 		s.logger().Warn("saving station state", "station", ev.Station, "err", err)

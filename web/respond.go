@@ -39,6 +39,8 @@ func statusOf(code onair.Code) int {
 		return http.StatusUnprocessableEntity
 	case onair.ERateLimited:
 		return http.StatusTooManyRequests
+	case onair.ENoSpace:
+		return http.StatusInsufficientStorage
 	default:
 		return http.StatusInternalServerError
 	}
