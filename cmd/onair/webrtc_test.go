@@ -194,33 +194,48 @@ func TestFiftyWebRTCListeners(t *testing.T) {
 		}
 		return true
 	})
-	// Count over a fixed window after all are connected.
-	counts := make([]int64, n)
-	for i, l := range listeners {
-		counts[i] = l.Packets()
-	}
-	window := 4 * time.Second
-	t0 := time.Now()
-	time.Sleep(window) // a measuring window, not a wait for a goroutine
-	elapsed := time.Since(t0)
-	expected := float64(elapsed) / float64(20*time.Millisecond)
-	worst := 1.0
-	for i, l := range listeners {
-		got := float64(l.Packets() - counts[i])
-		if got/expected < worst {
-			worst = got / expected
+	// Count over a fixed window after all are connected. On a loaded
+	// machine (CI shares its cores) one window can fall on a stall of the
+	// test process itself, which starves the 50 clients, not the server;
+	// so a window may be measured again, up to three times. A server that
+	// really drops packets or sends the wrong audio fails all three.
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		worst, freq, share, expected, elapsed := measureWindow(t, listeners, 4*time.Second)
+		t.Logf("window %d: %d listeners, the worst received %.1f%% of the %.0f packets expected in %v; the decoding listener heard %v Hz (%.2f)",
+			attempt, n, worst*100, expected, elapsed.Round(time.Millisecond), freq, share)
+		if worst >= 0.95 && freq == 440 && share >= 0.5 {
+			break
 		}
-	}
-	t.Logf("%d listeners: the worst received %.1f%% of the %.0f packets expected in %v", n, worst*100, expected, elapsed.Round(time.Millisecond))
-	if worst < 0.95 {
-		t.Fatalf("a listener received only %.1f%% of the expected packets", worst*100)
-	}
-	if f, share := toneOf(listeners[0].Samples(t0, time.Now())); f != 440 || share < 0.5 {
-		t.Fatalf("the decoding listener heard %v Hz (%.2f)", f, share)
+		if attempt == attempts {
+			t.Fatalf("in %d windows, none where every listener got 95%% of the packets and the tone was 440 Hz", attempts)
+		}
 	}
 	var st stationJSON
 	s.must(200, "GET", "/api/stations/"+slug, "", nil, &st)
 	if st.Listeners.WebRTC != n {
 		t.Fatalf("%d WebRTC listeners counted, want %d", st.Listeners.WebRTC, n)
 	}
+}
+
+// measureWindow counts every listener's packets over window and what the
+// decoding listener (the first) heard: the worst share of the expected
+// packets, the dominant tone and its share of the signal.
+func measureWindow(t *testing.T, listeners []*client.Listener, window time.Duration) (worst, freq, share, expected float64, elapsed time.Duration) {
+	counts := make([]int64, len(listeners))
+	for i, l := range listeners {
+		counts[i] = l.Packets()
+	}
+	t0 := time.Now()
+	time.Sleep(window) // a measuring window, not a wait for a goroutine
+	elapsed = time.Since(t0)
+	expected = float64(elapsed) / float64(20*time.Millisecond)
+	worst = 1.0
+	for i, l := range listeners {
+		if got := float64(l.Packets()-counts[i]) / expected; got < worst {
+			worst = got
+		}
+	}
+	f, sh := toneOf(listeners[0].Samples(t0, time.Now()))
+	return worst, f, sh, expected, elapsed
 }
