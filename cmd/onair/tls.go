@@ -58,9 +58,13 @@ func newAutocert(cfg *configs.Config) *autocert.Manager {
 		Cache:      autocert.DirCache(filepath.Join(cfg.DataDir, "acme")),
 		HostPolicy: autocert.HostWhitelist(cfg.TLS.ACMEDomains...),
 		Email:      cfg.TLS.ACMEEmail,
-		Client:     &acme.Client{DirectoryURL: cfg.TLS.ACMEDirectory},
+		Client:     &acme.Client{DirectoryURL: cfg.TLS.ACMEDirectory, HTTPClient: acmeHTTPClient},
 	}
 }
+
+// acmeHTTPClient talks to the ACME CA; nil is http.DefaultClient. Tests
+// set it to trust a local test CA (pebble).
+var acmeHTTPClient *http.Client
 
 // redirectHTTPS sends a plain-HTTP request to the same path over https,
 // on the default port: the plain side only exists where https is on 443.
