@@ -6,9 +6,11 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 func TestUploadQuota(t *testing.T) {
@@ -79,5 +81,28 @@ func TestStationLocksArePerStation(t *testing.T) {
 	unlockA()
 	if n := l.held(); n != 0 {
 		t.Fatalf("%d locks left", n)
+	}
+}
+
+// TestRunDrainsOnShutdown: what the relay reported before shutdown is
+// saved even when Run's context ends before it got to it.
+func TestRunDrainsOnShutdown(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.svc.StartStation(ctx, e.owner, e.station.Slug, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Relay.Stop(e.station.Slug); err != nil {
+		t.Fatal(err)
+	}
+	// The relay queues EventStopped from its station goroutine; nobody
+	// runs the queue yet.
+	testutil.Eventually(t, 10*time.Second, "the stop event queued", func() bool { return len(e.svc.queue()) > 0 })
+	runCtx, cancel := context.WithCancel(ctx)
+	cancel()
+	e.svc.Run(runCtx)
+	st, err := e.db.StationBySlug(ctx, e.station.Slug)
+	if err != nil || st.Live {
+		t.Fatalf("after shutdown: live=%v, %v; the stop was not saved", st != nil && st.Live, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/ingest"
@@ -123,15 +124,34 @@ func (s *Service) queue() chan onair.Event {
 }
 
 // Run saves what the relay reports until ctx ends: the playing track, so a
-// restart resumes it, and a station that stopped by itself.
+// restart resumes it, and a station that stopped by itself. When ctx ends
+// it first saves what is still queued (within drainTimeout), so a clean
+// shutdown loses no state: cmd stops the relay before it ends ctx.
 func (s *Service) Run(ctx context.Context) {
 	q := s.queue()
 	for {
 		select {
 		case <-ctx.Done():
+			s.drain(q)
 			return
 		case ev := <-q:
 			s.save(ctx, ev)
+		}
+	}
+}
+
+// drainTimeout bounds the saves at shutdown.
+const drainTimeout = 5 * time.Second
+
+func (s *Service) drain(q chan onair.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	for {
+		select {
+		case ev := <-q:
+			s.save(ctx, ev)
+		default:
+			return
 		}
 	}
 }
