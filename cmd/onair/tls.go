@@ -85,4 +85,3 @@ func redirectHTTPS(w http.ResponseWriter, r *http.Request) {
 func plainServer(h http.Handler, readTimeout time.Duration) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: readTimeout, ReadTimeout: readTimeout, WriteTimeout: readTimeout, IdleTimeout: time.Minute}
 }
-
