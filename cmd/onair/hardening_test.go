@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log/slog"
 	"math/big"
@@ -364,4 +365,204 @@ func TestKillDuringUpload(t *testing.T) {
 	}
 	s2 := &server{t: t, URL: "http://" + addr2}
 	s2.login("admin", adminPassword)
+}
+
+// wsDial opens a WebSocket with a bearer token.
+func wsDial(t *testing.T, s *server, token string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	return d.Dial(s.wsURL(), h)
+}
+
+// closeCode reads until the socket closes and returns its close code.
+func closeCode(t *testing.T, ws *websocket.Conn) int {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return ce.Code
+			}
+			t.Fatalf("socket not closed by the server: %v", err)
+		}
+	}
+}
+
+// TestSessionsEndWithTheirSockets: logging out closes that session's open
+// socket, so it cannot stop the station afterwards; a password change
+// closes the other sessions' sockets and keeps the changer's.
+func TestSessionsEndWithTheirSockets(t *testing.T) {
+	s := startServer(t, "")
+	s.owner("deejay")
+	tokA, tokB, tokC := s.login("deejay", "owner-password"), s.login("deejay", "owner-password"), s.login("deejay", "owner-password")
+	wsA, _, err := wsDial(t, s, tokA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wsA.Close()
+	s.must(204, "POST", "/api/auth/logout", tokA, nil, nil)
+	if code := closeCode(t, wsA); code != 4001 {
+		t.Fatalf("logged-out socket closed with %d, want 4001", code)
+	}
+
+	wsB, _, err := wsDial(t, s, tokB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wsB.Close()
+	wsC, _, err := wsDial(t, s, tokC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wsC.Close()
+	s.must(204, "POST", "/api/auth/password", tokC, map[string]string{"current_password": "owner-password", "new_password": "another password"}, nil)
+	if code := closeCode(t, wsB); code != 4001 {
+		t.Fatalf("other session's socket closed with %d, want 4001", code)
+	}
+	if code := s.do("GET", "/api/me", tokB, nil, nil); code != 401 {
+		t.Fatalf("other session after the change: %d, want 401", code)
+	}
+	// The changer's socket stays and still works.
+	wsC.WriteJSON(map[string]any{"event": "stream:leave", "data": map[string]string{"station": "none"}, "ref": "still"})
+	wsC.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var ack struct{ Event, Ref string }
+	if err := wsC.ReadJSON(&ack); err != nil || ack.Ref != "still" {
+		t.Fatalf("changer's socket: %+v %v", ack, err)
+	}
+}
+
+// TestSocketCapPerAddress: past limits.sockets_per_ip, a WebSocket from
+// the same address is refused with 429 and a JSON message.
+func TestSocketCapPerAddress(t *testing.T) {
+	cfg := configs.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Admin.Password = adminPassword
+	cfg.WebRTC.LoopbackOnly = true
+	cfg.Limits.SocketsPerIP = 3
+	addr, _ := serveWith(t, &cfg)
+	s := &server{t: t, URL: "http://" + addr}
+	var open []*websocket.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for range 3 {
+		ws, _, err := wsDial(t, s, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, ws)
+	}
+	_, resp, err := wsDial(t, s, "")
+	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("fourth socket: %v %v", resp, err)
+	}
+	var body struct{ Error string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if !strings.Contains(body.Error, "too many WebSockets") {
+		t.Fatalf("refusal %q", body.Error)
+	}
+	open[0].Close()
+	testutil.Eventually(t, 10*time.Second, "a slot after one closed", func() bool {
+		ws, _, err := wsDial(t, s, "")
+		if err == nil {
+			open = append(open, ws)
+		}
+		return err == nil
+	})
+}
+
+// TestSlowloris: a client that sends its headers a byte now and then is
+// cut off after http.read_timeout; the server keeps serving others.
+func TestSlowloris(t *testing.T) {
+	cfg := configs.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Admin.Password = adminPassword
+	cfg.HTTP.ReadTimeout = 500 * time.Millisecond
+	addr, _ := serveWith(t, &cfg)
+	const n = 20
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+		conns[i] = c
+	}
+	// Keep trickling; each must be closed by the server in a few seconds.
+	for i, c := range conns {
+		c.SetDeadline(time.Now().Add(15 * time.Second))
+		closed := false
+		for range 100 {
+			if _, err := c.Write([]byte("a")); err != nil {
+				closed = true
+				break
+			}
+			buf := make([]byte, 1)
+			c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			if _, err := c.Read(buf); err != nil && !isTimeout(err) {
+				closed = true
+				break
+			}
+		}
+		if !closed {
+			t.Fatalf("slow client %d still open after 10 s of trickled headers", i)
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("server after the slow clients: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestConnectionCap: with http.max_conns connections open, the next one
+// waits for one of them to close.
+func TestConnectionCap(t *testing.T) {
+	cfg := configs.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Admin.Password = adminPassword
+	cfg.HTTP.MaxConns = 2
+	addr, _ := serveWith(t, &cfg)
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// A request answered proves the server took the connection.
+		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	third := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := third.Get("http://" + addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatal("a third connection was served while two were open")
+	}
+	held[0].Close()
+	patient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := patient.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("after one closed: %v", err)
+	}
+	resp.Body.Close()
 }
