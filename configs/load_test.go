@@ -48,7 +48,8 @@ func TestDefaults(t *testing.T) {
 	}
 	// Spelled out, not Default(), so a changed default fails here.
 	want := Config{
-		HTTP:    HTTP{Addr: ":8000", PublicURL: "", AllowedOrigins: []string{}},
+		HTTP: HTTP{Addr: ":8000", PublicURL: "", AllowedOrigins: []string{}, TrustedProxies: []string{},
+			ReadTimeout: 30 * time.Second, MaxConns: 10000},
 		DataDir: "./data",
 		Admin:   Admin{Password: ""},
 		WebRTC:  WebRTC{LoopbackOnly: false, UDPPort: 0, PublicIPs: []string{}, ICEServers: []string{}},
@@ -56,6 +57,8 @@ func TestDefaults(t *testing.T) {
 		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
+		TLS:     TLS{ACMEDomains: []string{}, ACMEDirectory: "https://acme-v02.api.letsencrypt.org/directory"},
+		Limits:  Limits{SocketsPerIP: 50, StreamsPerIP: 100},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\ngot  %+v\nwant %+v", *c, want)
@@ -97,6 +100,19 @@ func TestContractKeys(t *testing.T) {
 		{"log.level", "ONAIR_LOG_LEVEL", "debug", func(c *Config) any { return c.Log.Level }, "info", "debug"},
 		{"log.format", "ONAIR_LOG_FORMAT", "json", func(c *Config) any { return c.Log.Format }, "text", "json"},
 		{"stream.burst_seconds", "ONAIR_STREAM_BURST_SECONDS", "1.5", func(c *Config) any { return c.Stream.BurstSeconds }, 4.0, 1.5},
+		{"http.trusted_proxies", "ONAIR_HTTP_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1", func(c *Config) any { return c.HTTP.TrustedProxies }, []string{}, []string{"10.0.0.0/8", "127.0.0.1"}},
+		{"http.read_timeout", "ONAIR_HTTP_READ_TIMEOUT", "5s", func(c *Config) any { return c.HTTP.ReadTimeout }, 30 * time.Second, 5 * time.Second},
+		{"http.max_conns", "ONAIR_HTTP_MAX_CONNS", "500", func(c *Config) any { return c.HTTP.MaxConns }, 10000, 500},
+		{"tls.cert_file", "ONAIR_TLS_CERT_FILE", "/c.pem", func(c *Config) any { return c.TLS.CertFile }, "", "/c.pem"},
+		{"tls.key_file", "ONAIR_TLS_KEY_FILE", "/k.pem", func(c *Config) any { return c.TLS.KeyFile }, "", "/k.pem"},
+		{"tls.acme_domains", "ONAIR_TLS_ACME_DOMAINS", "Radio.Example.org", func(c *Config) any { return c.TLS.ACMEDomains }, []string{}, []string{"radio.example.org"}},
+		{"tls.acme_email", "ONAIR_TLS_ACME_EMAIL", "ops@example.org", func(c *Config) any { return c.TLS.ACMEEmail }, "", "ops@example.org"},
+		{"tls.acme_directory", "ONAIR_TLS_ACME_DIRECTORY", "https://127.0.0.1:14000/dir", func(c *Config) any { return c.TLS.ACMEDirectory }, LetsEncryptURL, "https://127.0.0.1:14000/dir"},
+		{"tls.redirect_addr", "ONAIR_TLS_REDIRECT_ADDR", ":80", func(c *Config) any { return c.TLS.RedirectAddr }, "", ":80"},
+		{"limits.sockets_per_ip", "ONAIR_LIMITS_SOCKETS_PER_IP", "5", func(c *Config) any { return c.Limits.SocketsPerIP }, 50, 5},
+		{"limits.streams_per_ip", "ONAIR_LIMITS_STREAMS_PER_IP", "7", func(c *Config) any { return c.Limits.StreamsPerIP }, 100, 7},
+		{"metrics.token", "ONAIR_METRICS_TOKEN", "tok", func(c *Config) any { return c.Metrics.Token }, "", "tok"},
+		{"upload.quota_bytes", "ONAIR_UPLOAD_QUOTA_BYTES", "1000", func(c *Config) any { return c.Upload.QuotaBytes }, int64(0), int64(1000)},
 	}
 	table := keys()
 	if len(tests) != len(table) {
@@ -121,7 +137,13 @@ func TestContractKeys(t *testing.T) {
 			if tt.env == "" {
 				return
 			}
-			c, err = load(t, nil, []string{tt.env + "=" + tt.value}, t.TempDir())
+			// The certificate and its key are only valid together.
+			companion := map[string]string{"tls.cert_file": "ONAIR_TLS_KEY_FILE=/k.pem", "tls.key_file": "ONAIR_TLS_CERT_FILE=/c.pem"}
+			environ := []string{tt.env + "=" + tt.value}
+			if c, ok := companion[tt.key]; ok {
+				environ = append(environ, c)
+			}
+			c, err = load(t, nil, environ, t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -278,6 +300,12 @@ func TestInvalidValues(t *testing.T) {
 		{"file value of the wrong type", "opus:\n  frame_ms: twenty\n", nil, []string{"frame_ms"}, true},
 		{"unknown key in file", "http:\n  adr: \":1\"\n", nil, []string{"adr"}, true},
 		{"all problems at once", "opus:\n  frame_ms: 30\nupload:\n  max_bytes: 0\n", nil, []string{"opus.frame_ms", "upload.max_bytes"}, true},
+		{"weak admin password", "", []string{"ONAIR_ADMIN_PASSWORD=a"}, []string{"admin.password must be at least 8 characters"}, true},
+		{"cert without key", "", []string{"ONAIR_TLS_CERT_FILE=/c.pem"}, []string{"tls.cert_file and tls.key_file go together"}, true},
+		{"bad trusted proxy", "", []string{"ONAIR_HTTP_TRUSTED_PROXIES=10.0.0.0/99"}, []string{"http.trusted_proxies"}, true},
+		{"zero read timeout", "", []string{"ONAIR_HTTP_READ_TIMEOUT=0s"}, []string{"http.read_timeout must be positive"}, true},
+		{"unparsable read timeout", "", []string{"ONAIR_HTTP_READ_TIMEOUT=soon"}, []string{"read_timeout"}, true},
+		{"zero sockets per ip", "", []string{"ONAIR_LIMITS_SOCKETS_PER_IP=0"}, []string{"limits.sockets_per_ip must be positive"}, true},
 		{"malformed YAML", "http: [unclosed\n  addr: :1\n", nil, []string{"onair.yaml"}, false},
 	}
 	for _, tt := range tests {

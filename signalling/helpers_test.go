@@ -314,15 +314,3 @@ func (c *client) expectClosed() int {
 		return -1
 	}
 }
-
-// waitUntil polls cond until it holds or the deadline passes.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

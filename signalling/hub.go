@@ -67,7 +67,11 @@ type Hub struct {
 	chatLim  userLimits
 	likeLim  userLimits
 
-	// mu guards the hub state below and every room and conn.rooms.
+	// fan orders deliveries: held from a change under mu until what it
+	// sends is queued (see outbox). Taken before mu, never after.
+	fan sync.Mutex
+	// mu guards the hub state below and every room and conn.rooms. No
+	// message is pushed while it is held.
 	mu    sync.Mutex
 	state hubState
 	conns map[*conn]struct{}
@@ -274,11 +278,12 @@ func (h *Hub) toAll(msg *shared) {
 	if msg == nil {
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.conns {
-		c.push(msg)
-	}
+	_ = h.locked(func(o *outbox) error {
+		for c := range h.conns {
+			o.add(c, msg)
+		}
+		return nil
+	})
 }
 
 // toRoom queues msg to the members of a station's room.
@@ -286,11 +291,12 @@ func (h *Hub) toRoom(slug string, msg *shared) {
 	if msg == nil {
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if r := h.rooms[slug]; r != nil {
-		r.broadcast(msg)
-	}
+	_ = h.locked(func(o *outbox) error {
+		if r := h.rooms[slug]; r != nil {
+			r.broadcast(o, msg)
+		}
+		return nil
+	})
 }
 
 // register adds a new socket, or reports false when the hub is not

@@ -51,8 +51,8 @@ const (
 	likeType      = "like"
 )
 
-// timeLayout is RFC 3339 with milliseconds; times are sent in UTC.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+// timeLayout is the one time format of the API.
+const timeLayout = onair.TimeLayout
 
 // request is one decoded client message. Data holds a pointer to the
 // event's data struct, already validated.

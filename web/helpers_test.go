@@ -455,15 +455,3 @@ func (e *env) addTracks(names ...string) []int64 {
 	resp, body := e.upload("owner", e.slug, parts...)
 	return trackIDs(objects(e.t, want(e.t, resp, body, http.StatusCreated), "tracks"))
 }
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

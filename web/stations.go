@@ -9,8 +9,8 @@ import (
 	"github.com/onairfm/onair/relay"
 )
 
-// jsonTimeLayout is RFC 3339 with milliseconds, always in UTC.
-const jsonTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+// jsonTimeLayout is the one time format of the API.
+const jsonTimeLayout = onair.TimeLayout
 
 func jsonTime(t time.Time) string { return t.UTC().Format(jsonTimeLayout) }
 

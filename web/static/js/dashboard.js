@@ -4,6 +4,7 @@
 // changes go over REST with the session cookie.
 
 import { api, ApiError, login, logout, me, uploadFile } from './api.js';
+import { showAccount } from './account.js';
 import { absoluteURL, byId, el, duration, Progress, say, setText, wireCopyButtons } from './dom.js';
 import { GoLive } from './golive.js';
 import { describeStatus, Signal } from './signal.js';
@@ -96,6 +97,7 @@ async function showApp(u) {
   ui.roleNote.hidden = u.role !== 'listener';
   ui.loginView.hidden = true;
   ui.appView.hidden = false;
+  showAccount(u);
   await loadStations(decodeURIComponent(location.hash.slice(1)));
 }
 
