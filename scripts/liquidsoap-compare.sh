@@ -28,7 +28,8 @@
 #
 # Environment: WARMUP (10 s), WINDOW (60 s: each CPU measure), STATIONS
 # (10), SETTLE (10 s: before each RSS reading), CROSSFADE_MS (3000),
-# TARGET_LUFS (-16).
+# TARGET_LUFS (-16), ONAIR_REV (what to print as the commit when the tree
+# is an export, not a git checkout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -228,7 +229,12 @@ pids+=("$ogg_pid")
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
   echo "cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
-  echo "onair: $("$work/onair" version 2>/dev/null | head -1) ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ', uncommitted changes in the tree'))"
+  if rev=$(git rev-parse --short HEAD 2>/dev/null); then
+    git diff --quiet HEAD 2>/dev/null || rev="$rev, uncommitted changes in the tree"
+  else
+    rev=${ONAIR_REV:-not a git tree}
+  fi
+  echo "onair: $("$work/onair" version 2>/dev/null | head -1) ($rev)"
   echo "liquidsoap: $(liquidsoap --version 2>&1 | head -1)"
   echo "files: ${#files[@]} ($(cd "$work/media" && for f in "${files[@]}"; do basename "$f"; done | paste -sd' '))"
   echo "settings: crossfade $CROSSFADE_MS ms, onair loudness target $TARGET_LUFS LUFS, Liquidsoap normalize() defaults"
