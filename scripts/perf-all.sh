@@ -3,9 +3,9 @@
 # 2 cores): onair against Icecast2 at 1000 listeners (twice) and 200, the
 # WebRTC and WebSocket loads, the station engine against Liquidsoap, and the
 # benchmarks. Each run's tables, JSON and logs go to RESULTS_DIR/<name>/; a
-# summary of where is printed at the end. Everything stays on 127.0.0.1, is bounded in time, and stops only
-# what it started. Run it on an otherwise idle machine: the load average is
-# recorded before each step.
+# summary of where is printed at the end. Everything stays on 127.0.0.1, is
+# bounded in time, and stops only what it started. Run it on an otherwise
+# idle machine: the load average is recorded before each step.
 #
 #   scripts/perf-all.sh [RESULTS_DIR]
 #   QUICK=1 scripts/perf-all.sh      # every step at a tenth of the size, ~6 min
