@@ -14,6 +14,7 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/loopback"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // tcpOfferer is a loopback-only pion client that can use TCP only, as a
@@ -83,7 +84,7 @@ func TestICETCPReachesAClientWithoutUDP(t *testing.T) {
 	if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "audio over ICE-TCP", func() bool {
+	testutil.Eventually(t, 15*time.Second, "audio over ICE-TCP", func() bool {
 		return packets.Load() > 50 && st.listeners() == 1
 	})
 	pair, err := selectedPair(client)

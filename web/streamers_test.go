@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onairfm/onair/ingest/mp3"
+	"github.com/onairfm/onair/internal/testutil"
 	"github.com/onairfm/onair/live"
 )
 
@@ -135,7 +136,7 @@ func TestIcecastSourceThroughTheServer(t *testing.T) {
 	}
 
 	var source map[string]any
-	eventually(t, 60*time.Second, "the source in the station JSON", func() bool {
+	testutil.Eventually(t, 60*time.Second, "the source in the station JSON", func() bool {
 		st := e.station(t)
 		source, _ = st["source"].(map[string]any)
 		return source != nil
@@ -152,7 +153,7 @@ func TestIcecastSourceThroughTheServer(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "Metadata update successful") {
 		t.Fatalf("updinfo: %d %s", resp.StatusCode, body)
 	}
-	eventually(t, 60*time.Second, "the live title in now_playing", func() bool {
+	testutil.Eventually(t, 60*time.Second, "the live title in now_playing", func() bool {
 		st := e.station(t)
 		np, _ := st["now_playing"].(map[string]any)
 		return np != nil && np["title"] == "Something" && np["artist"] == "Someone"

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // liveSource reads the station's source and now playing from the REST view.
@@ -46,7 +48,7 @@ func TestBrowserGoLive(t *testing.T) {
 	b.waitJS(10*time.Second, "Go live enabled for a live station", `!document.querySelector('#golive').disabled`)
 	b.click("#golive")
 	b.waitJS(20*time.Second, "the page to be on air", `document.querySelector('#golive-status').textContent.includes('on air')`)
-	eventually(t, 10*time.Second, "the station's title to be the streamer", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the station's title to be the streamer", func() bool {
 		_, title := s.liveSource(slug)
 		return title == "alice"
 	})
@@ -76,7 +78,7 @@ func TestBrowserGoLive(t *testing.T) {
 	  return 0;
 	})()`
 	before := js[int](b, sentJS)
-	eventually(t, 10*time.Second, "100 packets sent while muted", func() bool { return js[int](b, sentJS) > before+100 })
+	testutil.Eventually(t, 10*time.Second, "100 packets sent while muted", func() bool { return js[int](b, sentJS) > before+100 })
 	if kind, _ := s.liveSource(slug); kind != "whip" {
 		t.Fatalf("muted: source %q, want whip still", kind)
 	}
@@ -85,7 +87,7 @@ func TestBrowserGoLive(t *testing.T) {
 
 	b.click("#golive-end")
 	b.waitJS(10*time.Second, "the page to have ended", `document.querySelector('#golive-status').textContent.startsWith('Ended')`)
-	eventually(t, 10*time.Second, "the playlist back on air", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the playlist back on air", func() bool {
 		kind, title := s.liveSource(slug)
 		return kind == "" && title == "Tone 440"
 	})

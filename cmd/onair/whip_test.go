@@ -15,6 +15,7 @@ import (
 	"github.com/onairfm/onair/internal/audiotest"
 	"github.com/onairfm/onair/internal/client"
 	"github.com/onairfm/onair/internal/loopback"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 func bearer(token string) http.Header {
@@ -112,7 +113,7 @@ func TestWHIPPublisherIsHeardOnEveryOutput(t *testing.T) {
 		t.Fatalf("station JSON source %q %q, want whip by deejay", kind, who)
 	}
 	// The WebRTC listener: the tone within the last second.
-	eventually(t, 10*time.Second, "the tone on WebRTC", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the tone on WebRTC", func() bool {
 		now := time.Now()
 		f, share := toneIn(rtcL.Samples(now.Add(-time.Second), now), 48000)
 		return f == 1000 && share > 0.5
