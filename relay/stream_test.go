@@ -297,3 +297,22 @@ func TestStatusJSON(t *testing.T) {
 		t.Fatalf("with nothing live: %s", body)
 	}
 }
+
+func TestBaseURL(t *testing.T) {
+	for _, c := range []struct {
+		public, proto, want string
+	}{
+		{"", "", "http://radio.test"},
+		{"", "https", "https://radio.test"}, // set by the web edge for a trusted proxy
+		{"https://example.org/", "", "https://example.org"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/stream/x", nil)
+		req.Host = "radio.test"
+		if c.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", c.proto)
+		}
+		if got := baseURL(req, c.public); got != c.want {
+			t.Errorf("baseURL(public %q, proto %q) = %q, want %q", c.public, c.proto, got, c.want)
+		}
+	}
+}

@@ -39,6 +39,9 @@ func (s *Server) realClient(next http.Handler) http.Handler {
 		}
 		if https {
 			r = r.WithContext(context.WithValue(r.Context(), schemeKey{}, "https"))
+			// From here on the header is the server's word, not the
+			// client's: the relay builds icy-url and playlist links from it.
+			r.Header.Set("X-Forwarded-Proto", "https")
 		}
 		next.ServeHTTP(w, r)
 	})
