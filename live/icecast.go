@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/onairfm/onair"
@@ -211,7 +212,7 @@ func (s *Sources) serveSource(w http.ResponseWriter, r *http.Request) {
 	log.Info("live source connected", "content_type", ct)
 	err = s.run(conn, body, ct, slug, streamer, log)
 	switch {
-	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
 		log.Info("live source disconnected")
 	case errors.Is(err, errSourceLost):
 		log.Info("live source lost the air: it stalled, or the station stopped")
