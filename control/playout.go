@@ -105,9 +105,9 @@ func (s *Service) UpdateMetadata(ctx context.Context, u *onair.User, slug string
 }
 
 // StationState is what a client joining a station's room is told at once.
-func (s *Service) StationState(ctx context.Context, slug string) (relay.Status, error) {
+func (s *Service) StationState(ctx context.Context, slug string) (onair.StationStatus, error) {
 	if _, err := s.Store.StationBySlug(ctx, slug); err != nil {
-		return relay.Status{}, err
+		return onair.StationStatus{}, err
 	}
 	return s.Relay.Status(slug), nil
 }

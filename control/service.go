@@ -94,7 +94,7 @@ func (s *Service) StationsOf(ctx context.Context, u *onair.User) ([]*onair.Stati
 }
 
 // Status is a station's live state.
-func (s *Service) Status(slug string) relay.Status {
+func (s *Service) Status(slug string) onair.StationStatus {
 	return s.Relay.Status(slug)
 }
 

@@ -253,7 +253,7 @@ func TestListenersWindow(t *testing.T) {
 	h := &Hub{Limits: Limits{ListenersInterval: 250 * time.Millisecond}}
 	h.init()
 	c := &conn{send: make(chan outbound, 16), done: make(chan struct{}), rooms: map[string]struct{}{}}
-	if err := h.join(c, "s", State{}, 0, false, ""); err != nil {
+	if err := h.join(c, "s", onair.StationStatus{}, 0, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	<-c.send // the welcome

@@ -83,11 +83,11 @@ func (h *Hub) isMember(c *conn, slug string) bool {
 // order: live/offline (carrying the request's ref), metadata when live,
 // listeners, the recent chat and the like count. It is one queue item,
 // pushed in order with the broadcasts, so none slips in between.
-func (h *Hub) join(c *conn, slug string, st State, likes int64, haveLikes bool, ref string) error {
+func (h *Hub) join(c *conn, slug string, st onair.StationStatus, likes int64, haveLikes bool, ref string) error {
 	return h.locked(func(o *outbox) error { return h.joinLocked(o, c, slug, st, likes, haveLikes, ref) })
 }
 
-func (h *Hub) joinLocked(o *outbox, c *conn, slug string, st State, likes int64, haveLikes bool, ref string) error {
+func (h *Hub) joinLocked(o *outbox, c *conn, slug string, st onair.StationStatus, likes int64, haveLikes bool, ref string) error {
 	if _, ok := c.rooms[slug]; !ok && len(c.rooms) >= h.lim.MaxRooms {
 		return onair.Errorf(onair.ERateLimited, "a connection may be in at most %d rooms", h.lim.MaxRooms)
 	}

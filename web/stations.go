@@ -6,7 +6,6 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/control"
-	"github.com/onairfm/onair/relay"
 )
 
 // jsonTimeLayout is the one time format of the API.
@@ -72,7 +71,7 @@ type streamsJSON struct {
 }
 
 // newStationJSON joins a stored station and its live status.
-func newStationJSON(st *onair.Station, status relay.Status) stationJSON {
+func newStationJSON(st *onair.Station, status onair.StationStatus) stationJSON {
 	out := stationJSON{
 		ID:          st.ID,
 		Slug:        st.Slug,

@@ -136,7 +136,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	ctrl.Relay = rel
 	sources := &live.Sources{Auth: ctrl, Relay: rel, Logger: log.With("component", "live")}
 	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
-	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rtcServer}, db
+	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, ctrl, peers{rtcServer}, db
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("start signalling: %w", err)
 	}
@@ -306,14 +306,6 @@ func (ps publishers) Publish(ev onair.Event) {
 	for _, p := range ps {
 		p.Publish(ev)
 	}
-}
-
-// stationStates adapts control's view of a station to signalling's.
-type stationStates struct{ c *control.Service }
-
-func (s stationStates) StationState(ctx context.Context, slug string) (signalling.State, error) {
-	st, err := s.c.StationState(ctx, slug)
-	return signalling.State{Live: st.Live, NowPlaying: st.NowPlaying, Listeners: st.Listeners}, err
 }
 
 // tracks adapts the WebRTC side's station tracks to the relay; the relay's
