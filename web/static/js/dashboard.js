@@ -7,6 +7,7 @@ import { api, ApiError, login, logout, me, uploadFile } from './api.js';
 import { showAccount } from './account.js';
 import { absoluteURL, byId, el, duration, Progress, say, setText, wireCopyButtons } from './dom.js';
 import { GoLive } from './golive.js';
+import { showStreamers } from './streamers.js';
 import { describeStatus, Signal } from './signal.js';
 
 const $ = byId;
@@ -143,7 +144,7 @@ async function selectStation(slug) {
   signal.join(slug);
   showStation(st);
   renderList();
-  await loadTracks();
+  await Promise.all([loadTracks(), showStreamers(st)]);
 }
 
 function showStation(st) {

@@ -19,6 +19,7 @@ const ui = {
   chatText: byId('chat-text'), chatError: byId('chat-error'), chatLogin: byId('chat-login'),
   loginForm: byId('login-form'), loginError: byId('login-error'), register: byId('register'),
   whoami: byId('whoami'), meName: byId('me-name'), logout: byId('logout'),
+  liveSource: byId('live-source'),
   streamURL: byId('stream-url'), m3u: byId('m3u'), pls: byId('pls'), audio: byId('audio'),
 };
 const progress = new Progress({ box: byId('np-time'), elapsed: byId('np-elapsed'), bar: byId('np-progress'), total: byId('np-duration') });
@@ -36,6 +37,7 @@ const signal = new Signal({
       case 'stream:live': case 'stream:started': setLive(true); break;
       case 'stream:offline': case 'stream:stopped': setLive(false); break;
       case 'stream:metadata': showNowPlaying(data); break;
+      case 'stream:source': showSource(data.source); break;
       case 'stream:listeners': showListeners(data.count); break;
       case 'chat:message': addChat(data); break;
       case 'interaction:count': if (data.type === 'like') showLikes(data.count); break;
@@ -70,6 +72,7 @@ function setLive(live) {
   setText(ui.badge, live ? 'Live' : 'Off air');
   ui.badge.classList.toggle('live', live);
   if (!live) {
+    showSource(null);
     showNowPlaying(null);
     showListeners(0);
   }
@@ -86,6 +89,11 @@ function showNowPlaying(np) {
   ui.show.hidden = !show;
   progress.set(has ? np : null);
   document.title = has ? `${np.title} · ${ui.name.textContent} · onair` : `${ui.name.textContent} · onair`;
+}
+
+// showSource says who is on air live, instead of the playlist.
+function showSource(src) {
+  say(ui.liveSource, src ? `LIVE: ${src.streamer}` : '');
 }
 
 function showListeners(n) {
@@ -267,6 +275,7 @@ async function start() {
   showLikes(st.likes);
   showListeners(st.listeners.total);
   setLive(st.live);
+  showSource(st.source);
   showNowPlaying(st.now_playing ? { ...st.now_playing, show: st.show } : null);
 
   let ice = [];
