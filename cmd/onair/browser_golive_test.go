@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/onairfm/onair/internal/client"
 	"github.com/onairfm/onair/internal/testutil"
 )
 
@@ -46,6 +48,22 @@ func TestBrowserGoLive(t *testing.T) {
 	b.dashboardLogin(s.URL, "alice", "owner-password")
 	b.waitText(10*time.Second, "#st-name", "Alice Live")
 	b.waitJS(10*time.Second, "Go live enabled for a live station", `!document.querySelector('#golive').disabled`)
+
+	// While another source has the air, the button says who and waits.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := client.PublishWHIP(ctx, s.URL+"/api/stations/"+slug+"/whip", bearer(s.admin), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.waitJS(10*time.Second, "Go live disabled while the admin is on air",
+		`document.querySelector('#golive').disabled && document.querySelector('#golive').title === 'admin is on air (whip).'`)
+	if status, err := p.Delete(ctx); err != nil || status != 200 {
+		t.Fatalf("DELETE: %d %v", status, err)
+	}
+	p.Close()
+	b.waitJS(10*time.Second, "Go live enabled again", `!document.querySelector('#golive').disabled`)
+
 	b.click("#golive")
 	b.waitJS(20*time.Second, "the page to be on air", `document.querySelector('#golive-status').textContent.includes('on air')`)
 	testutil.Eventually(t, 10*time.Second, "the station's title to be the streamer", func() bool {

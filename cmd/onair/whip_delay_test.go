@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/onairfm/onair/internal/client"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // TestWHIPDelay measures mouth to ear on loopback: a pion WHIP publisher
@@ -79,7 +80,7 @@ func TestWHIPDelay(t *testing.T) {
 	var delays []time.Duration
 	for b := 0; b < bursts; b++ {
 		var at time.Time
-		eventually(t, 10*time.Second, "burst "+strconv.Itoa(b), func() bool {
+		testutil.Eventually(t, 10*time.Second, "burst "+strconv.Itoa(b), func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			return len(sent) > b
@@ -88,7 +89,7 @@ func TestWHIPDelay(t *testing.T) {
 		at = sent[b]
 		mu.Unlock()
 		var heard time.Time
-		eventually(t, 5*time.Second, "the onset of burst "+strconv.Itoa(b), func() bool {
+		testutil.Eventually(t, 5*time.Second, "the onset of burst "+strconv.Itoa(b), func() bool {
 			var ok bool
 			heard, ok = l.Onset(at, detectAt)
 			return ok

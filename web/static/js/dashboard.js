@@ -44,12 +44,13 @@ const signal = new Signal({
     switch (event) {
       case 'stream:started': case 'stream:live': st.live = true; break;
       case 'stream:stopped': case 'stream:offline':
-        st.live = false; st.now_playing = null; st.listeners = { total: 0, http: 0, webrtc: 0 }; break;
+        st.live = false; st.now_playing = null; st.source = null; st.listeners = { total: 0, http: 0, webrtc: 0 }; break;
       case 'stream:metadata':
         st.now_playing = data;
         st.show = data.show || '';
         break;
       case 'stream:listeners': st.listeners = { total: data.count, http: data.http, webrtc: data.webrtc }; break;
+      case 'stream:source': st.source = data.source || null; break;
       default: return;
     }
     renderList();
@@ -320,8 +321,11 @@ const goLive = new GoLive({
 function renderGoLive() {
   const active = goLive.live || liveState === 'starting';
   const here = current && goLive.slug === current.slug;
-  ui.goLive.disabled = active || !current || !current.live;
-  ui.goLive.title = current && !current.live ? 'Start the station first: a live source takes the air from its playlist.' : '';
+  const other = current && current.source && !(goLive.live && here) ? current.source : null;
+  ui.goLive.disabled = active || !current || !current.live || !!other;
+  ui.goLive.title = '';
+  if (current && !current.live) ui.goLive.title = 'Start the station first: a live source takes the air from its playlist.';
+  else if (other) ui.goLive.title = `${other.streamer} is on air (${other.kind}).`;
   ui.liveEnd.disabled = !goLive.live;
   ui.liveMute.disabled = !goLive.live;
   const muted = goLive.live && goLive.muted;
