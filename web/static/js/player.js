@@ -65,6 +65,7 @@ window.onairPlayer = {
   get path() { return radio ? radio.path : ''; },
   get phases() { return radio ? radio.phases : null; },
   get plays() { return radio ? radio.plays : []; },
+  get prepared() { return !!radio && radio.prepared; },
 };
 
 function setLive(live) {
