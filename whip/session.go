@@ -63,7 +63,7 @@ func newSession(id, slug, streamer string, channels int, pc *webrtc.PeerConnecti
 // candidate in it.
 func (sess *session) answer(ctx context.Context, offer string) (string, error) {
 	if err := sess.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", fmt.Errorf("whip: apply offer: %v: %w", err, ErrBadOffer)
+		return "", fmt.Errorf("whip: apply offer: %w: %w", ErrBadOffer, err)
 	}
 	ans, err := sess.pc.CreateAnswer(nil)
 	if err != nil {
