@@ -51,9 +51,6 @@ type Server struct {
 	wg       sync.WaitGroup
 }
 
-// ErrBusy is returned when the station already has a live source.
-var ErrBusy = onair.Errorf(onair.EConflict, "another source is live on this station")
-
 func (s *Server) logger() *slog.Logger {
 	if s.Logger != nil {
 		return s.Logger
