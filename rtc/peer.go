@@ -46,11 +46,11 @@ func (w *Server) NewPeer(ctx context.Context, slug string, onCandidate func(onai
 	if t == nil {
 		return nil, ErrNotLive
 	}
-	pc, err := w.NewPeerConnection()
-	if err != nil {
-		return nil, err
-	}
 	sh := t.pick()
+	pc, err := sh.lane.api.NewPeerConnection(w.config())
+	if err != nil {
+		return nil, fmt.Errorf("rtc: new peer connection: %w", err)
+	}
 	sender, err := pc.AddTrack(sh.track)
 	if err != nil {
 		_ = pc.Close()
