@@ -319,9 +319,10 @@ func TestWHIPStreamerByBasicAuth(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	if kind, who := s.sourceOf(slug); kind != "whip" || who != "DJ Guest" {
-		t.Fatalf("source %q %q, want whip by DJ Guest", kind, who)
-	}
+	testutil.Eventually(t, 10*time.Second, "the streamer on air", func() bool {
+		kind, who := s.sourceOf(slug)
+		return kind == "whip" && who == "DJ Guest"
+	})
 	httpL := listenICY(t, ctx, s.URL+"/stream/"+slug)
 	httpL.readUntil("the streamer's title", func() bool { _, ok := httpL.titleAt("DJ Guest"); return ok })
 	at, _ := httpL.titleAt("DJ Guest")
