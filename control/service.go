@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/ingest"
@@ -30,6 +32,13 @@ type Service struct {
 	// CPU time here), and unbounded uploads would starve the station
 	// clocks.
 	MaxIngests int
+	// AudioDefaults is the sound of new stations; zero takes the store's
+	// defaults (44.1 kHz, 128 kbit/s, 2 s crossfade, -16 LUFS).
+	AudioDefaults onair.AudioSettings
+	// Analyze measures a track's sound. When set, Run measures in the
+	// background every track that has no analysis yet (uploaded before
+	// analysis existed, or whose analysis failed). It must honour ctx.
+	Analyze func(ctx context.Context, t onair.Track) (onair.Analysis, error)
 
 	// live serialises the transitions of a station's live state, so a
 	// stop reported late by the relay cannot undo a start that followed.
@@ -38,6 +47,21 @@ type Service struct {
 	once    sync.Once
 	events  chan onair.Event
 	ingests chan struct{}
+
+	// playing is the last track each station reported, so history gets one
+	// row per track start and none for a metadata edit. Run's goroutine
+	// alone touches it.
+	playing map[string]playingKey
+	// analysis counts the background analysis, for AnalysisProgress.
+	analysis struct {
+		done, total atomic.Int64
+	}
+}
+
+// playingKey tells one start of a track from another.
+type playingKey struct {
+	trackID int64
+	started time.Time
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -119,9 +143,19 @@ func (s *Service) queue() chan onair.Event {
 }
 
 // Run saves what the relay reports until ctx ends: the playing track, so a
-// restart resumes it, and a station that stopped by itself.
+// restart resumes it, what each station played, and a station that stopped
+// by itself. With Analyze set it also measures unanalysed tracks in a
+// goroutine of its own, which it stops and waits for before returning.
 func (s *Service) Run(ctx context.Context) {
 	q := s.queue()
+	if s.Analyze != nil {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.AnalyzePending(ctx)
+		}()
+		defer func() { <-done }()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -138,8 +172,12 @@ func (s *Service) save(ctx context.Context, ev onair.Event) {
 	case onair.EventMetadata:
 		if ev.NowPlaying != nil {
 			err = s.Store.SetCurrentTrack(ctx, ev.Station, ev.NowPlaying.TrackID)
+			if hErr := s.recordHistory(ctx, ev.Station, ev.NowPlaying); hErr != nil && err == nil {
+				err = hErr
+			}
 		}
 	case onair.EventStopped:
+		delete(s.playing, ev.Station) // the same track after a restart is a new start
 		s.live.Lock()
 		if !s.Relay.Status(ev.Station).Live {
 			err = s.Store.SetLive(ctx, ev.Station, false)
@@ -172,7 +210,7 @@ func (s *Service) Resume(ctx context.Context) error {
 }
 
 func info(st *onair.Station) relay.StationInfo {
-	return relay.StationInfo{Slug: st.Slug, Name: st.Name, Description: st.Description, Genre: st.Genre, Show: st.Show}
+	return relay.StationInfo{Slug: st.Slug, Name: st.Name, Description: st.Description, Genre: st.Genre, Show: st.Show, Audio: st.Audio}
 }
 
 // notLive turns the relay's answer for an off-air station into a conflict:
