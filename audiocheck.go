@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -49,4 +50,10 @@ func (a AudioSettings) Check() error {
 		return Errorf(EInvalid, "audio: %s", strings.Join(p, "; "))
 	}
 	return nil
+}
+
+// ArtPath is where a track's cover art is served, as track JSON,
+// now_playing and stream:metadata name it.
+func ArtPath(slug string, trackID int64) string {
+	return "/api/stations/" + slug + "/tracks/" + strconv.FormatInt(trackID, 10) + "/art"
 }

@@ -37,7 +37,7 @@ type trackJSON struct {
 
 // artPath is where a track's cover art is served.
 func artPath(slug string, trackID int64) *string {
-	p := "/api/stations/" + slug + "/tracks/" + strconv.FormatInt(trackID, 10) + "/art"
+	p := onair.ArtPath(slug, trackID)
 	return &p
 }
 
