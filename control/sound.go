@@ -196,6 +196,7 @@ func (s *Service) AnalyzePending(ctx context.Context) {
 	if s.Analyze == nil {
 		return
 	}
+	s.init()
 	log := s.logger()
 	pending, err := s.Store.UnanalysedTracks(ctx)
 	if err != nil {
@@ -210,10 +211,20 @@ func (s *Service) AnalyzePending(ctx context.Context) {
 	log.Info("analysing tracks uploaded before analysis existed", "tracks", len(pending))
 	measured := 0
 	for i, t := range pending {
-		if ctx.Err() != nil {
+		// Analysis decodes the whole file, as an upload check does: it
+		// takes one of the same slots, so both together stay within
+		// MaxIngests and leave the station clocks their CPU.
+		select {
+		case s.ingests <- struct{}{}:
+		case <-ctx.Done():
 			return
 		}
-		if err := s.analyzeOne(ctx, t); err != nil {
+		err := s.analyzeOne(ctx, t)
+		<-s.ingests
+		if ctx.Err() != nil {
+			return // shutting down: the rest waits for the next start
+		}
+		if err != nil {
 			log.Warn("cannot analyse track; it plays unnormalised", "track", t.ID, "file", t.Path, "err", err)
 		} else {
 			measured++
