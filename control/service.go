@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/auth"
 	"github.com/onairfm/onair/ingest"
 	"github.com/onairfm/onair/relay"
 	"github.com/onairfm/onair/store"
@@ -27,6 +28,9 @@ type Service struct {
 	Relay  *relay.Relay
 	Ingest *ingest.Ingester
 	Logger *slog.Logger
+	// Auth hashes and checks streamer passwords; nil uses bcrypt at its
+	// default cost.
+	Auth *auth.Service
 	// MaxIngests bounds how many uploads are checked at once; 0 means one
 	// per CPU. Checking decodes the whole file (about 1% of its length in
 	// CPU time here), and unbounded uploads would starve the station

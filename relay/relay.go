@@ -1,18 +1,24 @@
 // Package relay plays live stations and fans their audio out to listeners.
-// Each live station has one clock that releases its MP3 frames in real time
-// whether or not anyone listens; HTTP listeners share one buffer of those
-// frames and WebRTC listeners share one Opus encoder and one track. What
-// happens is published through a small interface: relay knows nothing of
-// WebSockets or storage.
+// Each live station has one clock that decides what plays in real time
+// whether or not anyone listens; while someone does, the station's mix
+// (audio/mix) is encoded once per output: MP3 and Ogg/Opus chunks shared
+// by every HTTP listener of a mount, Opus packets shared by every WebRTC
+// listener. What happens is published through a small interface: relay
+// knows nothing of WebSockets or storage.
 package relay
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/audio/decode"
+	"github.com/onairfm/onair/audio/limiter"
+	"github.com/onairfm/onair/audio/mix"
 	"github.com/onairfm/onair/playlist"
 )
 
@@ -148,39 +154,96 @@ func (r *Relay) Start(info StationInfo, tracks []onair.Track, opts PlayOptions) 
 
 func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOptions) (*station, error) {
 	now := r.now()
+	a := withAudioDefaults(info.Audio)
+	info.Audio = a
 	ctx, cancel := context.WithCancel(context.Background())
+	music, jingles := splitKinds(tracks)
 	s := &station{
 		ctx:       ctx,
 		cancel:    cancel,
 		r:         r,
 		slug:      info.Slug,
 		info:      info,
-		ring:      newRing(r.ringSize()),
 		cmds:      make(chan func() bool),
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 		start:     now,
 		log:       r.logger().With("station", info.Slug),
 		listeners: map[*listener]conn{},
-		queue:     playlist.New(tracks, opts.Shuffle, opts.Loop, nil),
-		src:       source{dir: r.MediaDir},
-		clk:       newClock(now, 2*time.Second),
+		audio:     a,
+		rate:      a.SampleRate,
+		queue:     playlist.New(music, opts.Shuffle, opts.Loop, nil),
+		jingles:   rotation{tracks: jingles},
+		clk:       newClock(now, a.SampleRate, 2*time.Second),
+	}
+	s.mix = mix.Mixer{
+		Rate:    a.SampleRate,
+		Open:    r.opener(),
+		Limiter: limiter.New(a.SampleRate, mix.Channels, ceilingDBTP),
+		OnError: func(t onair.Track, err error) {
+			s.log.Warn("track cannot be played; it sounds as silence", "track", t.ID, "err", err)
+		},
+	}
+	s.bitrate.Store(int64(a.MP3Bitrate))
+	mp3Ring, oggRing := newRing(r.ringSize()), newRing(r.ringSize())
+	mp3, err := newMP3Encoder(mp3Ring, a.SampleRate, a.MP3Bitrate)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	ogg, err := newOggEncoder(oggRing, a.SampleRate, r.Opus)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.mounts = [2]*mount{
+		{kind: mountMP3, ring: mp3Ring, enc: mp3},
+		{kind: mountOgg, ring: oggRing, enc: ogg},
 	}
 	if r.WebRTC != nil {
-		enc, err := newOpusEncoder(r.Opus)
-		if err != nil {
-			cancel()
-			return nil, err
-		}
 		t, err := r.WebRTC.newStationTrack(info.Slug, s.wake)
 		if err != nil {
 			cancel()
 			return nil, err
 		}
-		s.webrtc = t
-		s.opus = &opusPath{track: t, enc: enc}
+		enc, err := newRTCEncoder(t, a.SampleRate, r.Opus)
+		if err != nil {
+			t.stopShards()
+			cancel()
+			return nil, err
+		}
+		s.webrtc, s.rtc = t, enc
 	}
 	return s, nil
+}
+
+// ceilingDBTP is the true-peak ceiling of every station's mix.
+const ceilingDBTP = -1
+
+// withAudioDefaults fills what a station's settings leave unset.
+func withAudioDefaults(a onair.AudioSettings) onair.AudioSettings {
+	if a.SampleRate != 44100 && a.SampleRate != 48000 {
+		a.SampleRate = 44100
+	}
+	if a.MP3Bitrate <= 0 {
+		a.MP3Bitrate = 128000
+	}
+	return a
+}
+
+// opener opens tracks from the media directory.
+func (r *Relay) opener() mix.Opener {
+	return func(t onair.Track) (mix.Source, error) {
+		format := t.Format
+		if format == "" {
+			format = onair.FormatMP3
+		}
+		src, err := decode.Open(filepath.Join(r.MediaDir, filepath.Base(t.Path)), format)
+		if err != nil {
+			return nil, fmt.Errorf("relay: open track %d: %w", t.ID, err)
+		}
+		return src, nil
+	}
 }
 
 // Stop takes a station off air and disconnects its listeners.
@@ -257,18 +320,16 @@ func (r *Relay) SetPlaylist(slug string, tracks []onair.Track, shuffle, loop boo
 }
 
 // SetAudio changes how a live station sounds: crossfade, loudness and
-// jingles apply from the next track change, the MP3 output's rate and
-// bitrate from the next listener reconnect. A station that is not live
-// gets ErrNotLive.
+// jingles apply from the next track on. The MP3 bitrate applies when the
+// MP3 mount's encoder next starts, and the sample rate when the station
+// next goes live: changing them under connected players would break them.
+// A station that is not live gets ErrNotLive.
 func (r *Relay) SetAudio(slug string, a onair.AudioSettings) error {
 	s := r.get(slug)
 	if s == nil {
 		return ErrNotLive
 	}
-	s.mu.Lock()
-	s.info.Audio = a
-	s.mu.Unlock()
-	return nil
+	return s.do(func() bool { return s.setAudio(a) })
 }
 
 // SetInfo updates the name, description and genre a live station shows to
@@ -288,6 +349,8 @@ type Status struct {
 	StartedAt  time.Time
 	NowPlaying *onair.NowPlaying
 	Listeners  onair.Listeners
+	// Source is the live source on air; nil while the playlist plays.
+	Source *onair.LiveSource
 }
 
 // Status returns the state of a station; a station that is not on air is
@@ -297,7 +360,7 @@ func (r *Relay) Status(slug string) Status {
 	if s == nil {
 		return Status{}
 	}
-	return Status{Live: true, StartedAt: s.start, NowPlaying: s.nowPlaying(), Listeners: s.listenerCounts()}
+	return Status{Live: true, StartedAt: s.start, NowPlaying: s.nowPlaying(), Listeners: s.listenerCounts(), Source: s.liveSource()}
 }
 
 // Close stops every station without announcing it: they were live when the
@@ -318,7 +381,7 @@ func (r *Relay) Close() error {
 // release frees what a station that never ran holds.
 func (s *station) release() {
 	s.cancel()
-	s.src.close()
+	s.mix.Close()
 	s.closeWebRTC()
 }
 
@@ -331,7 +394,9 @@ func (s *station) shutdown() {
 
 // disconnect ends every listener of a station that is no longer playing.
 func (s *station) disconnect() {
-	s.ring.close()
+	for _, m := range s.mounts {
+		m.ring.close()
+	}
 	s.mu.Lock()
 	s.stopped = true
 	for _, c := range s.listeners {

@@ -58,4 +58,31 @@ lame --quiet -b 128 --cbr --add-id3v2 --id3v2-only --tt '<img src=x onerror=aler
 # Not MP3s: a WAV file (tests rename it to .mp3).
 sox -n -r 8000 -c 1 -b 16 not-mp3.wav synth 0.05 sine 440
 
-ls -l ./*.mp3 ./*.wav
+# WAV and FLAC for audio/decode and ingest: short sines at distinct
+# frequencies, amplitude 0.5, made with ffmpeg alone.
+# sine FREQ RATE CHANNELS SECONDS: an aevalsrc source.
+sine() {
+	local e="0.5*sin(2*PI*$1*t)"
+	[ "$3" = 2 ] && e="$e|$e"
+	echo "aevalsrc=$e:s=$2:d=$4"
+}
+ff() { ffmpeg -v error -y -nostdin "$@"; }
+ff -f lavfi -i "$(sine 440 44100 2 1)" -c:a pcm_s16le -metadata title="Wave 440" -metadata artist="Wav Artist" -metadata album="Wav Album" wav16-440.wav
+ff -f lavfi -i "$(sine 523 48000 1 1)" -c:a pcm_s24le wav24-523-mono.wav
+# ffmpeg writes 24-bit PCM as WAVE_FORMAT_EXTENSIBLE (both files above
+# and below); the plain 24-bit header is made by the Go tests.
+ff -f lavfi -i "$(sine 587 22050 2 1)" -c:a pcm_s24le wavext24-587.wav
+ff -f lavfi -i "$(sine 440 8000 1 0.1)" -c:a pcm_f32le wav-float.wav
+ff -f lavfi -i "$(sine 440 8000 1 0.1)" -c:a pcm_u8 wav-8bit.wav
+ff -f lavfi -i "$(sine 440 8000 1 0.1)" -c:a adpcm_ima_wav wav-adpcm.wav
+ff -f lavfi -i "aevalsrc=0.5*sin(2*PI*440*t)|0|0:s=8000:d=0.1" -c:a pcm_s16le wav-3ch.wav
+ff -f lavfi -i color=c=red:s=8x8 -frames:v 1 "$tmp/cover.png"
+ff -f lavfi -i "$(sine 659 44100 2 1)" -i "$tmp/cover.png" -map 0 -map 1 -c:a flac -sample_fmt s16 -c:v copy -disposition:v attached_pic \
+	-metadata title="Flac 659" -metadata artist="Flac Artist" -metadata album="Flac Album" flac16-659.flac
+ff -f lavfi -i "$(sine 784 48000 1 1)" -c:a flac -sample_fmt s32 flac24-784-mono.flac
+ff -f lavfi -i "aevalsrc=0.5*sin(2*PI*440*t)|0|0:s=8000:d=0.1" -c:a flac flac-3ch.flac
+# MP3 with a PNG cover (APIC), 48 kHz mono: accepted now.
+ff -f lavfi -i "$(sine 880 48000 1 1)" -i "$tmp/cover.png" -map 0 -map 1 -c:a libmp3lame -b:a 64k -c:v copy \
+	-id3v2_version 3 -disposition:v attached_pic -metadata title="Mono Art" mono48-art.mp3
+
+ls -l ./*.mp3 ./*.wav ./*.flac

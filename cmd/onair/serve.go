@@ -81,14 +81,18 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	}
 
 	hub := &signalling.Hub{Auth: accounts, Logger: log.With("component", "signalling"), AllowedOrigins: cfg.HTTP.AllowedOrigins}
+	media := mediaDir(cfg)
 	ctrl := &control.Service{
 		Store:         db,
-		Ingest:        &ingest.Ingester{MediaDir: mediaDir(cfg), MaxBytes: cfg.Upload.MaxBytes},
+		Auth:          accounts,
+		Ingest:        &ingest.Ingester{MediaDir: media, MaxBytes: cfg.Upload.MaxBytes},
 		Logger:        log,
 		AudioDefaults: cfg.Audio.Settings(),
-		// TODO(issue 8): Analyze: func(ctx context.Context, t onair.Track) (onair.Analysis, error) {
-		//	return ingest.Analyze(ctx, filepath.Join(mediaDir(cfg), t.Path), t.Format)
-		// }, once ingest.Analyze exists.
+		// Tracks uploaded before analysis existed are measured in the
+		// background by ctrl.Run.
+		Analyze: func(ctx context.Context, t onair.Track) (onair.Analysis, error) {
+			return ingest.Analyze(ctx, filepath.Join(media, t.Path), t.Format)
+		},
 	}
 	rtc := &relay.WebRTC{
 		LoopbackOnly: cfg.WebRTC.LoopbackOnly,

@@ -1,0 +1,148 @@
+package mix
+
+import (
+	"errors"
+	"io"
+	"math"
+	"testing"
+
+	"github.com/onairfm/onair"
+)
+
+// sine is a Source of a sine tone: amp at freq for frames frames.
+type sine struct {
+	rate, ch int
+	freq     float64
+	amp      float32
+	frames   int64
+	pos      int64
+	closed   *int
+}
+
+func (s *sine) SampleRate() int { return s.rate }
+func (s *sine) Channels() int   { return s.ch }
+func (s *sine) SeekFrame(f int64) error {
+	s.pos = f
+	return nil
+}
+func (s *sine) Close() error {
+	if s.closed != nil {
+		*s.closed++
+	}
+	return nil
+}
+func (s *sine) Read(dst []float32) (int, error) {
+	n := 0
+	for n+s.ch <= len(dst) && s.pos < s.frames {
+		v := s.amp * float32(math.Sin(2*math.Pi*s.freq*float64(s.pos)/float64(s.rate)))
+		for c := range s.ch {
+			dst[n+c] = v
+		}
+		n += s.ch
+		s.pos++
+	}
+	if s.pos >= s.frames {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// tones opens track i as a tone of 1000*ID Hz at the track's rate.
+func tones(closed *int) Opener {
+	return func(t onair.Track) (Source, error) {
+		if t.ID == 99 {
+			return nil, errors.New("no such file")
+		}
+		ch := t.Channels
+		if ch == 0 {
+			ch = 2
+		}
+		return &sine{rate: t.SampleRate, ch: ch, freq: 1000 * float64(t.ID), amp: 0.5,
+			frames: int64(t.SampleRate) * 10, closed: closed}, nil
+	}
+}
+
+func rms(b []float32) float64 {
+	var sum float64
+	for _, x := range b {
+		sum += float64(x) * float64(x)
+	}
+	return math.Sqrt(sum / float64(len(b)))
+}
+
+func TestCrossfadeKeepsPowerAndNeverGaps(t *testing.T) {
+	const rate = 48000
+	m := Mixer{Rate: rate, Open: tones(nil)}
+	a := &Item{Track: onair.Track{ID: 1, SampleRate: 44100}, Start: 0, Length: 2 * rate, FadeOut: rate / 2, Gain: 1}
+	b := &Item{Track: onair.Track{ID: 2, SampleRate: 22050, Channels: 1}, Start: 2*rate - rate/2, Length: 2 * rate, FadeIn: rate / 2, Gain: 1}
+	m.Add(a)
+	m.Add(b)
+	out := make([]float32, 4*rate*Channels)
+	// Rendered in uneven blocks, as a station clock does.
+	for at := int64(0); at < 4*rate; {
+		n := min(int64(777), 4*rate-at)
+		m.Render(out[at*Channels:(at+n)*Channels], at)
+		at += n
+	}
+	// Every 10 ms window up to b's end has the power of one full tone
+	// (0.5 amplitude sine: rms 0.354), within a few percent: equal-power
+	// fades of uncorrelated tones sum to constant power.
+	win := rate / 100
+	for w := int64(0); w+int64(win) <= b.End(); w += int64(win) {
+		r := rms(out[w*Channels : (w+int64(win))*Channels])
+		if r < 0.30 || r > 0.40 {
+			t.Fatalf("window at %.3f s: rms %.3f, want about 0.354", float64(w)/rate, r)
+		}
+	}
+}
+
+func TestGainSeekAndRenderAgain(t *testing.T) {
+	const rate = 44100
+	closed := 0
+	m := Mixer{Rate: rate, Open: tones(&closed)}
+	it := &Item{Track: onair.Track{ID: 1, SampleRate: rate}, Start: 1000, Length: rate, Gain: 0.5}
+	m.Add(it)
+	first := make([]float32, 2000*Channels)
+	m.Render(first, 1500)
+	// Asleep and back: the same range renders the same samples.
+	m.Sleep()
+	if closed != 1 {
+		t.Fatalf("Sleep closed %d sources, want 1", closed)
+	}
+	again := make([]float32, 2000*Channels)
+	m.Render(again, 1500)
+	for i := range first {
+		if math.Abs(float64(first[i]-again[i])) > 1e-6 {
+			t.Fatalf("sample %d: %v then %v", i, first[i], again[i])
+		}
+	}
+	if r := rms(first); math.Abs(r-0.25/math.Sqrt2) > 0.01 {
+		t.Fatalf("rms %.3f: the gain of 0.5 is not applied", r)
+	}
+	// Before the item's start: silence.
+	pre := make([]float32, 500*Channels)
+	m.Render(pre, 0)
+	if rms(pre) != 0 {
+		t.Fatal("audio before the item's start")
+	}
+	m.Forget(rate + 1000)
+	if len(m.Items()) != 0 {
+		t.Fatal("Forget kept an item that ended")
+	}
+}
+
+func TestUnplayableItemIsSilentAndReportedOnce(t *testing.T) {
+	var errs int
+	m := Mixer{Rate: 48000, Open: tones(nil), OnError: func(onair.Track, error) { errs++ }}
+	m.Add(&Item{Track: onair.Track{ID: 99, SampleRate: 48000}, Length: 48000, Gain: 1})
+	b := make([]float32, 960*Channels)
+	for at := int64(0); at < 48000; at += 960 {
+		m.Render(b, at)
+		if rms(b) != 0 {
+			t.Fatal("a broken item made sound")
+		}
+	}
+	if errs != 1 {
+		t.Fatalf("OnError called %d times, want 1", errs)
+	}
+}
