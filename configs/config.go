@@ -47,6 +47,7 @@ type Admin struct {
 type WebRTC struct {
 	LoopbackOnly bool     `mapstructure:"loopback_only"`
 	UDPPort      int      `mapstructure:"udp_port"`
+	TCPPort      int      `mapstructure:"tcp_port"`
 	PublicIPs    []string `mapstructure:"public_ips"`
 	ICEServers   []string `mapstructure:"ice_servers"`
 }

@@ -41,6 +41,7 @@ func keys() []key {
 		{name: "admin.password", def: d.Admin.Password, usage: "password of user admin, created on a start with no admin", noFlag: true},
 		{name: "webrtc.loopback_only", def: d.WebRTC.LoopbackOnly, usage: "ICE on 127.0.0.1 only (tests, single-host setups)"},
 		{name: "webrtc.udp_port", def: d.WebRTC.UDPPort, usage: "one UDP port for all WebRTC peers; 0 = ephemeral ports"},
+		{name: "webrtc.tcp_port", def: d.WebRTC.TCPPort, usage: "TCP port of ICE over TCP, for browsers whose UDP is blocked; 0 = an ephemeral port, -1 = off"},
 		{name: "webrtc.public_ips", def: d.WebRTC.PublicIPs, usage: "1:1 NAT addresses to advertise, comma-separated"},
 		{name: "webrtc.ice_servers", def: d.WebRTC.ICEServers, usage: "STUN/TURN URLs, comma-separated", noEnv: true},
 		{name: "upload.max_bytes", def: d.Upload.MaxBytes, usage: "largest accepted MP3 upload, bytes"},

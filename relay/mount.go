@@ -209,19 +209,19 @@ func (e *oggEncoder) end() {
 // rtcEncoder encodes the mix to Opus for the station's WebRTC track. It
 // has no burst: a browser wants the live edge.
 type rtcEncoder struct {
-	track *stationTrack
+	track WebRTCTrack
 	rate  int
 	opus  *opusStage
 	emit  func(pkt []byte, at48 int64, dur time.Duration)
 }
 
-func newRTCEncoder(t *stationTrack, rate int, cfg OpusConfig) (*rtcEncoder, error) {
+func newRTCEncoder(t WebRTCTrack, rate int, cfg OpusConfig) (*rtcEncoder, error) {
 	st, err := newOpusStage(rate, cfg)
 	if err != nil {
 		return nil, err
 	}
 	e := &rtcEncoder{track: t, rate: rate, opus: st}
-	e.emit = func(pkt []byte, _ int64, dur time.Duration) { e.track.write(pkt, dur) }
+	e.emit = func(pkt []byte, _ int64, dur time.Duration) { e.track.Write(pkt, dur) }
 	return e, nil
 }
 

@@ -2,8 +2,8 @@ package relay
 
 import (
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"io"
 	"net/http"
 	"os"

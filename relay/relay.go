@@ -2,9 +2,11 @@
 // Each live station has one clock that decides what plays in real time
 // whether or not anyone listens; while someone does, the station's mix
 // (audio/mix) is encoded once per output: MP3 and Ogg/Opus chunks shared
-// by every HTTP listener of a mount, Opus packets shared by every WebRTC
-// listener. What happens is published through a small interface: relay
-// knows nothing of WebSockets or storage.
+// by every HTTP listener of a mount, Opus packets written to the station's
+// WebRTC track. What happens is published through a small interface:
+// relay knows nothing of WebSockets, storage or pion. The WebRTC side
+// (package rtc, wired in by cmd/onair) is reached through WebRTCTrack and
+// makes its own peers; relay only hears how many are listening.
 package relay
 
 import (
@@ -38,8 +40,9 @@ type Relay struct {
 
 	// Opus configures the per-station encoder for WebRTC listeners.
 	Opus OpusConfig
-	// WebRTC serves browsers; nil leaves stations HTTP-only.
-	WebRTC *WebRTC
+	// WebRTC serves browsers: it makes each live station's track (an
+	// *rtc.Server, adapted by cmd/onair). nil leaves stations HTTP-only.
+	WebRTC webrtcServer
 
 	// Burst is how much recent audio a new HTTP listener gets at once.
 	Burst time.Duration // default 4 s
@@ -201,14 +204,14 @@ func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOpti
 		{kind: mountOgg, ring: oggRing, enc: ogg},
 	}
 	if r.WebRTC != nil {
-		t, err := r.WebRTC.newStationTrack(info.Slug, s.wake)
+		t, err := r.WebRTC.NewTrack(info.Slug, webrtcPeers{s})
 		if err != nil {
 			cancel()
-			return nil, err
+			return nil, fmt.Errorf("relay: webrtc track for %s: %w", info.Slug, err)
 		}
 		enc, err := newRTCEncoder(t, a.SampleRate, r.Opus)
 		if err != nil {
-			t.stopShards()
+			t.Close()
 			cancel()
 			return nil, err
 		}
@@ -271,9 +274,14 @@ func (r *Relay) ended(s *station) {
 	}
 	s.log.Info("station ran out of tracks; off air")
 	// The clock goroutine is the caller: release everything else without
-	// waiting for it.
+	// waiting for it, on a goroutine Close waits for. The station goroutine
+	// still counts in r.wg here, so Add cannot race Close's Wait to zero.
 	s.cancel()
-	go s.disconnect()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		s.disconnect()
+	}()
 	r.publish(onair.Event{Kind: onair.EventStopped, Station: s.slug})
 }
 

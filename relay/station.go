@@ -49,7 +49,7 @@ type station struct {
 	done   chan struct{}
 	start  time.Time
 	log    *slog.Logger
-	webrtc *stationTrack // nil when WebRTC is off
+	webrtc WebRTCTrack   // nil when WebRTC is off
 	wake   chan struct{} // a listener came or went: look at the outputs
 	// announce is set once the station's start was published; track
 	// changes before that are part of the start.
@@ -243,7 +243,7 @@ func (s *station) outputs() {
 		}
 	}
 	s.mu.Unlock()
-	rtc := s.rtc != nil && s.webrtc.active()
+	rtc := s.rtc != nil && s.webrtc.Active()
 	if s.rtcOn && !rtc {
 		s.rtcOn = false
 		s.rtc.end()

@@ -247,6 +247,8 @@ func (h *Hub) dispatch(e onair.Event) {
 		h.toRoom(e.Station, h.prepare(evMetadata, newMetadataMsg(e.Station, e.NowPlaying)))
 	case onair.EventListeners:
 		h.listenersChanged(e.Station, e.Listeners, time.Now())
+	case onair.EventSource:
+		h.toRoom(e.Station, h.prepare(evSource, newSourceMsg(e.Station, e.Source)))
 	default:
 		h.log.Warn("unknown event kind", "station", e.Station, "kind", int(e.Kind))
 	}
@@ -316,7 +318,8 @@ func (h *Hub) unregister(c *conn) {
 
 // dropStationPeers forgets every PeerConnection of a stopped station and
 // closes them on a hub goroutine, so the event loop does not wait on the
-// relay. The relay closes them too; closing twice is harmless.
+// WebRTC side. The station's track closes them too; closing twice is
+// harmless.
 func (h *Hub) dropStationPeers(slug string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

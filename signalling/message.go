@@ -31,6 +31,7 @@ const (
 	evOffline   = "stream:offline"
 	evMetadata  = "stream:metadata"
 	evListeners = "stream:listeners"
+	evSource    = "stream:source"
 	evAnswer    = "webrtc:answer"
 	evChat      = "chat:message"
 	evCount     = "interaction:count"
@@ -272,6 +273,17 @@ type (
 		Source string `json:"source"`
 		Art    string `json:"art,omitempty"`
 	}
+	// sourceMsg says who has the air from the playlist; Source is null
+	// when the playlist has it back.
+	sourceMsg struct {
+		Station string      `json:"station"`
+		Source  *liveSource `json:"source"`
+	}
+	liveSource struct {
+		Kind        string  `json:"kind"`
+		Streamer    string  `json:"streamer"`
+		ConnectedAt *string `json:"connected_at"`
+	}
 	listenersMsg struct {
 		Station string `json:"station"`
 		Count   int    `json:"count"`
@@ -318,6 +330,14 @@ func encode(event string, data any, ref string) ([]byte, error) {
 		return nil, fmt.Errorf("signalling: encode %s: %w", event, err)
 	}
 	return b, nil
+}
+
+func newSourceMsg(station string, src *onair.LiveSource) sourceMsg {
+	m := sourceMsg{Station: station}
+	if src != nil {
+		m.Source = &liveSource{Kind: src.Kind, Streamer: src.Streamer, ConnectedAt: formatTime(src.ConnectedAt)}
+	}
+	return m
 }
 
 // formatTime renders t for the wire, or nil for the zero time.

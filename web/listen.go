@@ -15,6 +15,9 @@ var errNoService = onair.Errorf(onair.ENotFound, "not available on this server")
 // everything else is the relay's live stream.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
+	if r.Method == http.MethodPut || r.Method == "SOURCE" {
+		return s.source(w, r)
+	}
 	for _, pf := range playlistFiles {
 		if slug, ok := strings.CutSuffix(name, pf.ext); ok {
 			return s.playlistFile(w, r, slug, pf)

@@ -25,7 +25,11 @@ type Server struct {
 	Status  http.Handler // /status-json.xsl (the relay)
 	WS      http.Handler // /ws (signalling hub); nil answers 404
 	Metrics http.Handler // /metrics (Prometheus); nil answers 404
-	Logger  *slog.Logger
+	WHIP    whipIngest   // /api/stations/{slug}/whip (package whip); nil answers 404
+	// Source takes Icecast source clients: PUT and SOURCE /stream/{slug},
+	// GET /admin/metadata (package live); nil answers 404.
+	Source http.Handler
+	Logger *slog.Logger
 
 	// PublicURL is the base of absolute links (.m3u, .pls); empty uses the
 	// scheme and Host of the request.
@@ -133,6 +137,12 @@ func (s *Server) Handler() http.Handler {
 		{"POST", "/api/stations/{slug}/stop", s.stop},
 		{"POST", "/api/stations/{slug}/skip", s.skip},
 		{"POST", "/api/stations/{slug}/metadata", s.metadata},
+		{"POST", "/api/stations/{slug}/whip", s.whipPublish},
+		{"DELETE", "/api/stations/{slug}/whip/{id}", s.whipEnd},
+		{"GET", "/api/stations/{slug}/streamers", s.listStreamers},
+		{"POST", "/api/stations/{slug}/streamers", s.createStreamer},
+		{"DELETE", "/api/stations/{slug}/streamers/{username}", s.deleteStreamer},
+		{"GET", "/admin/metadata", s.source},
 
 		{"GET", "/status-json.xsl", s.status},
 		{"GET", "/healthz", s.healthz},

@@ -26,6 +26,7 @@ type stationJSON struct {
 	Live        bool            `json:"live"`
 	Listeners   listenersJSON   `json:"listeners"`
 	NowPlaying  *nowPlayingJSON `json:"now_playing"`
+	Source      *sourceJSON     `json:"source"`
 	Show        string          `json:"show"`
 	Streams     streamsJSON     `json:"streams"`
 	Shuffle     bool            `json:"shuffle"`
@@ -76,6 +77,20 @@ type nowPlayingJSON struct {
 	Art        *string `json:"art"`
 }
 
+// sourceJSON is the live source that has the air from the playlist.
+type sourceJSON struct {
+	Kind        string `json:"kind"`
+	Streamer    string `json:"streamer"`
+	ConnectedAt string `json:"connected_at"`
+}
+
+func newSourceJSON(src *onair.LiveSource) *sourceJSON {
+	if src == nil {
+		return nil
+	}
+	return &sourceJSON{Kind: src.Kind, Streamer: src.Streamer, ConnectedAt: jsonTime(src.ConnectedAt)}
+}
+
 type streamsJSON struct {
 	MP3  string `json:"mp3"`
 	Opus string `json:"opus"`
@@ -109,6 +124,7 @@ func newStationJSON(st *onair.Station, status relay.Status) stationJSON {
 	if status.Live {
 		l := status.Listeners
 		out.Listeners = listenersJSON{Total: l.Total(), HTTP: l.HTTP, WebRTC: l.WebRTC}
+		out.Source = newSourceJSON(status.Source)
 		if np := status.NowPlaying; np != nil {
 			out.NowPlaying = &nowPlayingJSON{
 				TrackID:    np.TrackID,

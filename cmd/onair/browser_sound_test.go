@@ -17,8 +17,8 @@ import (
 	"github.com/onairfm/onair/store"
 )
 
-// soundTrack is the track JSON of issue 8, as far as these tests read it.
-type soundTrack struct {
+// trackSoundJSON is the track JSON of issue 8, as far as these tests read it.
+type trackSoundJSON struct {
 	ID         int64    `json:"id"`
 	Title      string   `json:"title"`
 	Kind       string   `json:"kind"`
@@ -134,7 +134,7 @@ func TestBrowserSoundSettings(t *testing.T) {
 	// A track's kind, with the keyboard-reachable selector.
 	kind := `#playlist select[aria-label="Kind of Tone 880 by Test Artist"]`
 	js[bool](b, fmt.Sprintf(`(s => (s.value = 'jingle', s.dispatchEvent(new Event('change')), true))(document.querySelector(%q))`, kind))
-	var tracks struct{ Tracks []soundTrack }
+	var tracks struct{ Tracks []trackSoundJSON }
 	eventually(t, 10*time.Second, "the kind saved", func() bool {
 		s.must(200, "GET", "/api/stations/"+slug+"/tracks", "", nil, &tracks)
 		return tracks.Tracks[1].Kind == "jingle"

@@ -23,9 +23,12 @@ import (
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/control"
 	"github.com/onairfm/onair/ingest"
+	"github.com/onairfm/onair/live"
 	"github.com/onairfm/onair/relay"
+	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
 	"github.com/onairfm/onair/web"
+	"github.com/onairfm/onair/whip"
 )
 
 func serveCmd(ctx context.Context, args []string, stdout io.Writer, environ []string) error {
@@ -94,25 +97,30 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 			return ingest.Analyze(ctx, filepath.Join(media, t.Path), t.Format)
 		},
 	}
-	rtc := &relay.WebRTC{
+	rtcServer := &rtc.Server{
 		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
 		UDPPort:      cfg.WebRTC.UDPPort,
+		ICETCP:       cfg.WebRTC.TCPPort >= 0,
+		TCPPort:      max(0, cfg.WebRTC.TCPPort),
 		PublicIPs:    cfg.WebRTC.PublicIPs,
 		ICEServers:   cfg.WebRTC.ICEServers,
 		Logger:       log.With("component", "webrtc"),
 	}
-	defer func() { err = errors.Join(err, rtc.Close()) }()
+	// Closed after the relay, whose stations close their tracks and peers.
+	defer func() { err = errors.Join(err, rtcServer.Close()) }()
 	rel := &relay.Relay{
 		MediaDir:  mediaDir(cfg),
 		Publisher: publishers{hub, ctrl},
 		Logger:    log.With("component", "relay"),
 		Opus:      relay.OpusConfig{Bitrate: cfg.Opus.Bitrate, FrameMS: cfg.Opus.FrameMS},
-		WebRTC:    rtc,
+		WebRTC:    tracks{rtcServer},
 		Burst:     cfg.Stream.Burst(),
 		PublicURL: cfg.HTTP.PublicURL,
 	}
 	ctrl.Relay = rel
-	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rel}, db
+	sources := &live.Sources{Auth: ctrl, Relay: rel, Logger: log.With("component", "live")}
+	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
+	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rtcServer}, db
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("start signalling: %w", err)
 	}
@@ -139,6 +147,8 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		Status:         http.HandlerFunc(rel.ServeStatus),
 		WS:             hub,
 		Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		WHIP:           whipServer,
+		Source:         sources,
 		Logger:         log.With("component", "http"),
 		PublicURL:      cfg.HTTP.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
@@ -163,7 +173,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	err = errors.Join(err, hub.Close(), rel.Close())
+	err = errors.Join(err, hub.Close(), whipServer.Close(), sources.Close(), rel.Close())
 	stopRun()
 	wg.Wait()
 	return err
@@ -186,11 +196,24 @@ func (s stationStates) StationState(ctx context.Context, slug string) (signallin
 	return signalling.State{Live: st.Live, NowPlaying: st.NowPlaying, Listeners: st.Listeners}, err
 }
 
-// peers adapts the relay's WebRTC peers to signalling.
-type peers struct{ r *relay.Relay }
+// tracks adapts the WebRTC side's station tracks to the relay; the relay's
+// station is passed through as the track's rtc.Station.
+type tracks struct{ s *rtc.Server }
+
+func (t tracks) NewTrack(slug string, st relay.WebRTCStation) (relay.WebRTCTrack, error) {
+	track, err := t.s.NewTrack(slug, st)
+	if err != nil {
+		return nil, err
+	}
+	return track, nil
+}
+
+// peers adapts the WebRTC side's peers to signalling: a peer is bound to
+// the track of the station it names.
+type peers struct{ s *rtc.Server }
 
 func (p peers) NewPeer(ctx context.Context, station string, onCandidate func(onair.ICECandidate), onClose func()) (signalling.Peer, error) {
-	peer, err := p.r.NewPeer(ctx, station, onCandidate, onClose)
+	peer, err := p.s.NewPeer(ctx, station, onCandidate, onClose)
 	if err != nil {
 		return nil, err
 	}

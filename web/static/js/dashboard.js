@@ -6,6 +6,7 @@
 
 import { api, ApiError, login, logout, me, uploadFile } from './api.js';
 import { absoluteURL, byId, el, duration, Progress, say, setText, wireCopyButtons } from './dom.js';
+import { GoLive } from './golive.js';
 import { describeStatus, Signal } from './signal.js';
 
 const $ = byId;
@@ -29,6 +30,8 @@ const ui = {
   audioRate: $('audio-rate'), audioSaved: $('audio-saved'), audioError: $('audio-error'),
   editForm: $('edit-form'), editError: $('edit-error'),
   del: $('delete'), delConfirm: $('delete-confirm'), delYes: $('delete-yes'), delNo: $('delete-no'),
+  goLive: $('golive'), liveMute: $('golive-mute'), liveEnd: $('golive-end'), liveLevel: $('golive-level'),
+  liveLevelText: $('golive-level-text'), liveStatus: $('golive-status'), liveError: $('golive-error'),
 };
 const progress = new Progress({ box: $('st-time'), elapsed: $('st-elapsed'), bar: $('st-progress'), total: $('st-duration') });
 
@@ -187,6 +190,7 @@ function renderLive() {
   ui.start.disabled = st.live;
   ui.stop.disabled = !st.live;
   ui.skip.disabled = !st.live;
+  renderGoLive();
   if (document.activeElement !== ui.showInput) ui.showInput.value = st.show || '';
 }
 
@@ -363,6 +367,54 @@ async function watchAnalysis() {
     await loadTracks();
   }
 }
+
+
+// --- go live ---------------------------------------------------------------
+
+let liveState = 'idle';
+const goLive = new GoLive({
+  onState(state, detail) {
+    liveState = state;
+    say(ui.liveError, state === 'error' ? detail : '');
+    const name = (slug) => (stations.find((s) => s.slug === slug) || { name: slug }).name;
+    const text = {
+      starting: 'Asking for the microphone and connecting…',
+      live: `You are on air on ${name(goLive.slug)}.`,
+      ended: 'Ended: the playlist has the air again.',
+    }[state] || '';
+    setText(ui.liveStatus, text);
+    renderGoLive();
+  },
+  onLevel(level, muted) {
+    // The meter shows -60..0 dBFS, as mixing desks do: speech sits in
+    // its upper half instead of near zero.
+    const db = level > 0 ? 20 * Math.log10(level) : -Infinity;
+    ui.liveLevel.value = Math.max(0, Math.min(1, (db + 60) / 60));
+    const text = db > -60 ? `${Math.round(db)} dB` : 'silent';
+    setText(ui.liveLevel, text);
+    setText(ui.liveLevelText, muted ? 'muted' : (goLive.live ? text : '—'));
+  },
+});
+
+function renderGoLive() {
+  const active = goLive.live || liveState === 'starting';
+  const here = current && goLive.slug === current.slug;
+  ui.goLive.disabled = active || !current || !current.live;
+  ui.goLive.title = current && !current.live ? 'Start the station first: a live source takes the air from its playlist.' : '';
+  ui.liveEnd.disabled = !goLive.live;
+  ui.liveMute.disabled = !goLive.live;
+  const muted = goLive.live && goLive.muted;
+  ui.liveMute.setAttribute('aria-pressed', String(muted));
+  setText(ui.liveMute, muted ? 'Unmute' : 'Mute');
+  if (goLive.live && !here && liveState === 'live') setText(ui.liveStatus, `You are on air on ${goLive.slug}.`);
+}
+
+// For tests and the console, as the player page's onairPlayer.
+window.onairGoLive = goLive;
+
+ui.goLive.addEventListener('click', () => { if (current) void goLive.start(current.slug); });
+ui.liveMute.addEventListener('click', () => { goLive.toggleMute(); renderGoLive(); });
+ui.liveEnd.addEventListener('click', () => void goLive.end());
 
 // --- uploads -------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-package relay
+package rtc
 
 import (
 	"context"
@@ -16,10 +16,10 @@ import (
 const gatherWait = time.Second
 
 // Peer is one WebRTC listener of a station: a PeerConnection bound to the
-// station's shared track. Signalling drives it with SDP strings and
-// candidates; it never sees pion types.
+// station's track. Signalling drives it with SDP strings and candidates;
+// it never sees pion types.
 type Peer struct {
-	s           *station
+	t           *Track
 	pc          *webrtc.PeerConnection
 	onCandidate func(onair.ICECandidate)
 	onClose     func()
@@ -32,33 +32,32 @@ type Peer struct {
 	once     sync.Once
 }
 
-// NewPeer creates a listener for a live station. onCandidate receives the
-// server's trickled ICE candidates; onClose is called once when the peer
-// ends for a reason other than its own Close (ICE failed, station stopped).
-// Both are called on pion's or the relay's goroutines and must not block.
-func (r *Relay) NewPeer(ctx context.Context, slug string, onCandidate func(onair.ICECandidate), onClose func()) (*Peer, error) {
+// NewPeer creates a listener for a live station: a PeerConnection bound to
+// the station's track. A station with no open track is not live
+// (ErrNotLive). onCandidate receives the server's trickled ICE candidates;
+// onClose is called once when the peer ends for a reason other than its
+// own Close (ICE failed, station stopped). Both are called on pion's or
+// the track's goroutines and must not block.
+func (w *Server) NewPeer(ctx context.Context, slug string, onCandidate func(onair.ICECandidate), onClose func()) (*Peer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s := r.get(slug)
-	if s == nil {
+	t := w.track(slug)
+	if t == nil {
 		return nil, ErrNotLive
 	}
-	if s.webrtc == nil {
-		return nil, onair.Errorf(onair.EInvalid, "WebRTC is not enabled on this server")
-	}
-	pc, err := r.WebRTC.api.NewPeerConnection(r.WebRTC.config())
+	pc, err := w.NewPeerConnection()
 	if err != nil {
-		return nil, fmt.Errorf("relay: new peer connection: %w", err)
+		return nil, err
 	}
-	sh := s.webrtc.pick()
+	sh := t.pick()
 	sender, err := pc.AddTrack(sh.track)
 	if err != nil {
 		_ = pc.Close()
-		return nil, fmt.Errorf("relay: add track: %w", err)
+		return nil, fmt.Errorf("rtc: add track: %w", err)
 	}
-	p := &Peer{s: s, pc: pc, onCandidate: onCandidate, onClose: onClose, drained: make(chan struct{})}
-	if !s.webrtc.add(p, sh) {
+	p := &Peer{t: t, pc: pc, onCandidate: onCandidate, onClose: onClose, drained: make(chan struct{})}
+	if !t.add(p, sh) {
 		_ = pc.Close()
 		return nil, ErrNotLive
 	}
@@ -91,7 +90,7 @@ func (p *Peer) Answer(offer string) (string, error) {
 	}
 	gathered := webrtc.GatheringCompletePromise(p.pc)
 	if err := p.pc.SetLocalDescription(answer); err != nil {
-		return "", fmt.Errorf("relay: set local description: %w", err)
+		return "", fmt.Errorf("rtc: set local description: %w", err)
 	}
 	t := time.NewTimer(gatherWait)
 	defer t.Stop()
@@ -135,15 +134,8 @@ func (p *Peer) close(notify bool) {
 		// already; either way it is gone.
 		_ = p.pc.Close()
 		<-p.drained
-		p.s.webrtc.remove(p)
-		p.mu.Lock()
-		counted := p.counted
-		p.counted, p.closed = false, true
-		p.mu.Unlock()
-		if counted {
-			p.s.webrtcCount.Add(-1)
-			p.s.publishListeners()
-		}
+		p.t.remove(p)
+		p.uncount()
 		if notify && p.onClose != nil {
 			p.onClose()
 		}
@@ -172,17 +164,35 @@ func (p *Peer) candidate(c *webrtc.ICECandidate) {
 func (p *Peer) state(st webrtc.PeerConnectionState) {
 	switch st {
 	case webrtc.PeerConnectionStateConnected:
-		p.mu.Lock()
-		first := !p.counted && !p.closed
-		p.counted = p.counted || first
-		p.mu.Unlock()
-		if first {
-			p.s.webrtcCount.Add(1)
-			p.s.publishListeners()
-		}
+		p.count()
 	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 		// pion calls this on a goroutine that closing the connection
 		// waits for, so the close runs on its own, owned by the track.
-		p.s.webrtc.goClose(p)
+		p.t.goClose(p)
+	}
+}
+
+// count makes p a listener of its station the first time its connection
+// is up, unless it closed already.
+func (p *Peer) count() {
+	p.mu.Lock()
+	first := !p.counted && !p.closed
+	p.counted = p.counted || first
+	p.mu.Unlock()
+	if first && p.t.station != nil {
+		p.t.station.PeerConnected()
+	}
+}
+
+// uncount is the one place a peer stops being a listener: when it closes,
+// for whatever reason, if it was counted. It marks p closed, so a late
+// "connected" cannot count it again.
+func (p *Peer) uncount() {
+	p.mu.Lock()
+	counted := p.counted
+	p.counted, p.closed = false, true
+	p.mu.Unlock()
+	if counted && p.t.station != nil {
+		p.t.station.PeerGone()
 	}
 }

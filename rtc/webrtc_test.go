@@ -1,7 +1,8 @@
-package relay
+package rtc
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -13,9 +14,8 @@ import (
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/onairfm/onair/internal/loopback"
-
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/loopback"
 )
 
 // offerer is a loopback-only pion client that makes a recvonly audio offer.
@@ -47,20 +47,71 @@ func offerer(t *testing.T) *webrtc.PeerConnection {
 	return pc
 }
 
-// rtcStation plays station "s" with WebRTC configured as rtc; the relay
-// and then the WebRTC port are closed at the end of the test.
-func rtcStation(t *testing.T, rtc *WebRTC) *Relay {
+// station is a Station that counts what its track tells it.
+type station struct {
+	bound, connected, gone atomic.Int64
+}
+
+func (s *station) PeerBound()     { s.bound.Add(1) }
+func (s *station) PeerConnected() { s.connected.Add(1) }
+func (s *station) PeerGone()      { s.gone.Add(1) }
+
+// listeners is how many peers the station counts as listening.
+func (s *station) listeners() int64 { return s.connected.Load() - s.gone.Load() }
+
+// liveTrack makes the track of station "s" on srv; the track and then the
+// server are closed at the end of the test.
+func liveTrack(t *testing.T, srv *Server) (*Track, *station) {
 	t.Helper()
-	dir, tracks := mediaDir(t, "tone440.mp3")
-	r := &Relay{MediaDir: dir, WebRTC: rtc}
-	t.Cleanup(func() {
-		r.Close()
-		rtc.Close()
-	})
-	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
+	st := &station{}
+	tr, err := srv.NewTrack("s", st)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	t.Cleanup(func() {
+		tr.Close()
+		srv.Close()
+	})
+	return tr, st
+}
+
+// play writes a 20 ms Opus packet to tr on a ticker while any peer is
+// bound, as a station's clock does, until the test ends (at most 30 s).
+func play(t *testing.T, tr *Track) {
+	t.Helper()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		close(stop)
+		<-done
+	})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for range 1500 {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if tr.Active() {
+				tr.Write([]byte{0xfc, 0xff, 0xfe}, 20*time.Millisecond)
+			}
+		}
+	}()
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", within, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func candidates(sdp string) []string {
@@ -85,21 +136,26 @@ func freeUDPPort(t *testing.T) int {
 
 func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 	port := freeUDPPort(t)
-	rtc := &WebRTC{LoopbackOnly: true, UDPPort: port}
-	dir, tracks := mediaDir(t, "tone440.mp3")
-	r := &Relay{MediaDir: dir, WebRTC: rtc}
-	defer func() {
-		// The order of a server's shutdown: peers, then the port.
-		if err := r.Close(); err != nil {
-			t.Errorf("relay close: %v", err)
-		}
-		if err := rtc.Close(); err != nil {
-			t.Errorf("closing the shared port after peers used it: %v", err)
-		}
-	}()
-	if err := r.Start(StationInfo{Slug: "s"}, tracks, PlayOptions{Loop: true}); err != nil {
+	srv := &Server{LoopbackOnly: true, UDPPort: port}
+	st := &station{}
+	tr, err := srv.NewTrack("s", st)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer func() {
+		// The order of a server's shutdown: peers, then the port.
+		tr.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the shared port after peers used it: %v", err)
+		}
+		if n := st.listeners(); n != 0 {
+			t.Errorf("%d peers still counted after the track closed", n)
+		}
+		if tr.Active() {
+			t.Error("the track is active with every peer closed")
+		}
+	}()
+	play(t, tr)
 	var packets atomic.Int64
 	for i := range 2 {
 		client := offerer(t)
@@ -111,7 +167,7 @@ func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 				packets.Add(1)
 			}
 		})
-		p, err := r.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
+		p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,16 +189,20 @@ func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 		}
 	}
 	eventually(t, 10*time.Second, "audio to both peers on the one port", func() bool {
-		return packets.Load() > 100 && r.Status("s").Listeners.WebRTC == 2
+		return packets.Load() > 100 && st.listeners() == 2
 	})
+	if n := st.bound.Load(); n != 2 {
+		t.Fatalf("the station was told of %d bound peers, want 2", n)
+	}
 }
 
 func TestWebRTCAdvertisesPublicIPs(t *testing.T) {
 	// 203.0.113.0/24 is for documentation: no traffic goes there, the
 	// client filters every non-loopback candidate and the test never
 	// connects.
-	r := rtcStation(t, &WebRTC{LoopbackOnly: true, PublicIPs: []string{"203.0.113.7"}})
-	p, err := r.NewPeer(context.Background(), "s", nil, nil)
+	srv := &Server{LoopbackOnly: true, PublicIPs: []string{"203.0.113.7"}}
+	liveTrack(t, srv)
+	p, err := srv.NewPeer(context.Background(), "s", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,32 +222,36 @@ func TestWebRTCAdvertisesPublicIPs(t *testing.T) {
 	}
 }
 
-func TestStopClosesPeers(t *testing.T) {
-	r := rtcStation(t, &WebRTC{LoopbackOnly: true})
+func TestCloseClosesPeers(t *testing.T) {
+	srv := &Server{LoopbackOnly: true}
+	tr, st := liveTrack(t, srv)
 	closed := make(chan struct{})
-	p, err := r.NewPeer(context.Background(), "s", nil, func() { close(closed) })
+	p, err := srv.NewPeer(context.Background(), "s", nil, func() { close(closed) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Answer(offerer(t).LocalDescription().SDP); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Stop("s"); err != nil {
-		t.Fatal(err)
-	}
+	tr.Close()
 	select {
 	case <-closed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("stopping the station did not close its peer")
+	default:
+		t.Fatal("Close returned before closing its peer")
 	}
-	if _, err := r.NewPeer(context.Background(), "s", nil, nil); err == nil {
-		t.Fatal("a peer for a stopped station")
+	if tr.Active() || st.listeners() != 0 {
+		t.Fatalf("after Close: active %v, %d listeners", tr.Active(), st.listeners())
 	}
+	if _, err := srv.NewPeer(context.Background(), "s", nil, nil); !errors.Is(err, ErrNotLive) {
+		t.Fatalf("a peer for a stopped station: %v", err)
+	}
+	tr.Close() // again: nothing more to do
 }
 
 func TestWebRTCBadInput(t *testing.T) {
-	r := rtcStation(t, &WebRTC{LoopbackOnly: true})
-	p, err := r.NewPeer(context.Background(), "s", nil, nil)
+	srv := &Server{LoopbackOnly: true}
+	liveTrack(t, srv)
+	p, err := srv.NewPeer(context.Background(), "s", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,8 +265,12 @@ func TestWebRTCBadInput(t *testing.T) {
 	if err := p.AddCandidate(onair.ICECandidate{}); err != nil {
 		t.Fatalf("end-of-candidates: %v", err)
 	}
-	if _, err := (&WebRTC{Interceptors: []string{"bogus"}}).newStationTrack("x", nil); err == nil {
+	bogus := &Server{Interceptors: []string{"bogus"}}
+	if _, err := bogus.NewTrack("x", nil); err == nil {
 		t.Fatal("unknown interceptor accepted")
+	}
+	if _, err := bogus.NewPeerConnection(); err == nil {
+		t.Fatal("a peer connection from a server that cannot be set up")
 	}
 }
 
@@ -211,7 +279,7 @@ func TestStationTrackNeverBlocksTheClock(t *testing.T) {
 	stuck := &shard{queue: make(chan []*rtp.Packet, 2)}
 	stuck.peers.Store(1)
 	idle := &shard{queue: make(chan []*rtp.Packet)} // no peers: never queued to
-	tr := &stationTrack{
+	tr := &Track{
 		packetizer: rtp.NewPacketizer(rtpMTU, 111, 0, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), 48000),
 		shards:     []*shard{stuck, idle},
 	}
@@ -219,7 +287,7 @@ func TestStationTrackNeverBlocksTheClock(t *testing.T) {
 	go func() {
 		defer close(done)
 		for range 5 {
-			tr.write([]byte{0xfc, 1, 2, 3}, 20*time.Millisecond)
+			tr.Write([]byte{0xfc, 1, 2, 3}, 20*time.Millisecond)
 		}
 	}()
 	select {
@@ -238,7 +306,7 @@ func TestStationTrackNeverBlocksTheClock(t *testing.T) {
 }
 
 func TestPeersSpreadOverShards(t *testing.T) {
-	tr := &stationTrack{peers: map[*Peer]*shard{}}
+	tr := &Track{peers: map[*Peer]*shard{}}
 	for range 3 {
 		tr.shards = append(tr.shards, &shard{})
 	}
@@ -253,7 +321,68 @@ func TestPeersSpreadOverShards(t *testing.T) {
 	for p := range tr.peers {
 		tr.remove(p)
 	}
-	if tr.active() {
+	if tr.Active() {
 		t.Fatal("active with no peers")
+	}
+}
+
+func TestNewPeerFindsTheNewestOpenTrack(t *testing.T) {
+	srv := &Server{LoopbackOnly: true}
+	defer srv.Close()
+	if _, err := srv.NewPeer(context.Background(), "s", nil, nil); onair.ErrorCode(err) != onair.ENotFound {
+		t.Fatalf("a peer for a station with no track: %v", err)
+	}
+	// A station that goes live again before its last run's track closed.
+	old, err := srv.NewTrack("s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	cur, err := srv.NewTrack("s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close()
+	for _, tc := range []struct {
+		name  string
+		close *Track // closed before the peer is made
+		want  *Track // nil: ErrNotLive
+	}{
+		{"both open", nil, cur},
+		{"newest closed", cur, old},
+		{"both closed", old, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.close != nil {
+				tc.close.Close()
+			}
+			p, err := srv.NewPeer(context.Background(), "s", nil, nil)
+			if tc.want == nil {
+				if !errors.Is(err, ErrNotLive) {
+					t.Fatalf("got %v, want ErrNotLive", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if p.t != tc.want || !tc.want.Active() {
+				t.Fatal("the peer is not bound to the newest open track")
+			}
+		})
+	}
+	if n := len(srv.tracks); n != 0 {
+		t.Fatalf("%d stations still have tracks after every track closed", n)
+	}
+}
+
+func TestNewPeerHonoursItsContext(t *testing.T) {
+	srv := &Server{LoopbackOnly: true}
+	liveTrack(t, srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := srv.NewPeer(ctx, "s", nil, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a peer for a cancelled request: %v", err)
 	}
 }

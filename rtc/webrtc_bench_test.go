@@ -1,4 +1,4 @@
-package relay
+package rtc
 
 import (
 	"cmp"
@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+	"github.com/thesyncim/gopus"
 
 	"github.com/onairfm/onair/internal/loopback"
 )
 
 // BenchmarkWebRTCWrite measures what one Opus packet costs the station per
-// WebRTC listener: a station track with N loopback pion peers bound to it,
-// negotiated with the relay's own pion API (its codec, interceptors and
+// WebRTC listener: a station's Track with N loopback pion peers bound to it,
+// negotiated with the server's own pion API (its codec, interceptors and
 // ICE settings), and one op is one 20 ms packet written to the track as
 // the station clock writes it. pion packetizes it once and, for each peer,
 // runs the interceptors, SRTP-encrypts and sends one UDP datagram, all on
@@ -61,18 +62,18 @@ type rtcVariant struct {
 }
 
 func benchWebRTCWrite(b *testing.B, n int, v rtcVariant) {
-	w := &WebRTC{LoopbackOnly: true, Interceptors: v.interceptors}
+	w := &Server{LoopbackOnly: true, Interceptors: v.interceptors}
 	if v.mux {
 		w.UDPPort = benchFreeUDPPort(b)
 	}
 	defer w.Close()
 	frameMS := cmp.Or(v.frameMS, 20)
 	frame := time.Duration(frameMS) * time.Millisecond
-	t, err := w.newStationTrack("bench", nil)
+	t, err := w.NewTrack("bench", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer t.stopShards()
+	defer t.Close()
 	var received atomic.Int64
 	pairs := make([]*benchPair, n)
 	var wg sync.WaitGroup
@@ -107,19 +108,10 @@ func benchWebRTCWrite(b *testing.B, n int, v rtcVariant) {
 		p.waitConnected(b)
 	}
 
-	enc, err := newOpusEncoder(OpusConfig{FrameMS: frameMS})
+	pkt, err := benchOpusPacket(frameMS)
 	if err != nil {
 		b.Fatal(err)
 	}
-	pcm := make([]float32, enc.samples*2)
-	for i := range pcm {
-		pcm[i] = float32(i%96) / 96 // a sawtooth: a packet of a usual size
-	}
-	pkt, err := enc.encode(pcm)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pkt = append([]byte(nil), pkt...)
 
 	// The first packets open the receivers' tracks and warm every peer's
 	// path up; they are not counted.
@@ -185,9 +177,9 @@ var benchClientAPI = sync.OnceValues(func() (*webrtc.API, error) {
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)), nil
 })
 
-// newBenchPair negotiates one listener the way a browser and the relay do
+// newBenchPair negotiates one listener the way a browser and the server do
 // (recvonly offer, answer with the server's candidates) and binds it to t.
-func newBenchPair(w *WebRTC, t *stationTrack, received *atomic.Int64) (*benchPair, error) {
+func newBenchPair(w *Server, t *Track, received *atomic.Int64) (*benchPair, error) {
 	capi, err := benchClientAPI()
 	if err != nil {
 		return nil, err
@@ -300,4 +292,33 @@ func benchFreeUDPPort(b *testing.B) int {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// benchOpusPacket encodes a packet of frameMS of a sawtooth, as the
+// relay's encoder does at its default 96 kbit/s: a packet of a usual size.
+func benchOpusPacket(frameMS int) ([]byte, error) {
+	enc, err := gopus.NewEncoder(gopus.EncoderConfig{SampleRate: 48000, Channels: 2, Application: gopus.ApplicationAudio})
+	if err != nil {
+		return nil, err
+	}
+	samples := 48 * frameMS
+	if err := enc.SetBitrate(96000); err != nil {
+		return nil, err
+	}
+	if err := enc.SetFrameSize(samples); err != nil {
+		return nil, err
+	}
+	if err := enc.SetSignal(gopus.SignalMusic); err != nil {
+		return nil, err
+	}
+	pcm := make([]float32, samples*2)
+	for i := range pcm {
+		pcm[i] = float32(i%96) / 96
+	}
+	out := make([]byte, 4000)
+	n, err := enc.Encode(pcm, out)
+	if err != nil {
+		return nil, err
+	}
+	return out[:n], nil
 }
