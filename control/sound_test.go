@@ -74,7 +74,18 @@ func TestUpdateStationAudio(t *testing.T) {
 	}
 }
 
-// analysed gives e's first track an analysis, as ingest will at upload.
+// unanalysed adds a track row with no analysis, as tracks uploaded before
+// analysis existed are; its file is never read.
+func (e *env) unanalysed(t *testing.T, name string) onair.Track {
+	t.Helper()
+	tr := onair.Track{StationID: e.station.ID, Title: name, Path: name + ".mp3", Duration: 3 * time.Second}
+	if err := e.db.AddTrack(context.Background(), &tr); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// analysed gives e's i-th track a known analysis.
 func (e *env) analysed(t *testing.T, i int) onair.Track {
 	t.Helper()
 	tr := e.tracks[i]
@@ -124,7 +135,8 @@ func TestPatchTrack(t *testing.T) {
 	_, err = e.svc.PatchTrack(ctx, nil, e.station.Slug, tr.ID, TrackPatch{Kind: ptr(onair.KindJingle)})
 	wantCode(t, err, onair.EUnauthorized)
 	// Cue points need an analysis to start from.
-	_, err = e.svc.PatchTrack(ctx, e.owner, e.station.Slug, e.tracks[1].ID, TrackPatch{CueIn: ms(100)})
+	raw := e.unanalysed(t, "raw")
+	_, err = e.svc.PatchTrack(ctx, e.owner, e.station.Slug, raw.ID, TrackPatch{CueIn: ms(100)})
 	wantCode(t, err, onair.EConflict)
 	// A track of another station is not found through this one.
 	st2, _ := e.svc.CreateStation(ctx, e.owner, NewStation{Name: "Two"})
@@ -218,10 +230,11 @@ func TestAnalyzePending(t *testing.T) {
 	if err := e.svc.StartStation(ctx, e.owner, e.station.Slug, 0); err != nil {
 		t.Fatal(err)
 	}
+	good, bad := e.unanalysed(t, "good"), e.unanalysed(t, "bad")
 	var seen []int64
 	e.svc.Analyze = func(_ context.Context, tr onair.Track) (onair.Analysis, error) {
 		seen = append(seen, tr.ID)
-		if tr.ID == e.tracks[1].ID {
+		if tr.ID == bad.ID {
 			return onair.Analysis{}, errors.New("cannot decode")
 		}
 		return onair.Analysis{Loudness: -12, Peak: -0.5, CueIn: 10 * time.Millisecond, CueOut: tr.Duration + time.Hour}, nil
@@ -230,11 +243,11 @@ func TestAnalyzePending(t *testing.T) {
 	if done, total := e.svc.AnalysisProgress(); done != 2 || total != 2 || len(seen) != 2 {
 		t.Fatalf("progress %d/%d, analysed %v", done, total, seen)
 	}
-	a, _ := e.db.TrackByID(ctx, e.tracks[0].ID)
+	a, _ := e.db.TrackByID(ctx, good.ID)
 	if a.Analysis == nil || a.Analysis.Loudness != -12 || a.Analysis.CueIn != 0 || a.Analysis.CueOut != a.Duration {
 		t.Fatalf("analysed track: %+v (bad cue points must become the whole track)", a.Analysis)
 	}
-	if b, _ := e.db.TrackByID(ctx, e.tracks[1].ID); b.Analysis != nil {
+	if b, _ := e.db.TrackByID(ctx, bad.ID); b.Analysis != nil {
 		t.Fatalf("failed track got %+v", b.Analysis)
 	}
 	if !e.svc.Status(e.station.Slug).Live {
