@@ -59,8 +59,6 @@ window.onairPlayer = {
   get connects() { return signal.connects; },
   get state() { return radio ? radio.state : 'loading'; },
   get audio() { return ui.audio; },
-  // What a stream:metadata event shows, without a server event.
-  showNowPlaying(np) { showNowPlaying(np); },
 };
 
 function setLive(live) {
