@@ -6,6 +6,8 @@ package configs
 import (
 	"log/slog"
 	"time"
+
+	"github.com/onairfm/onair"
 )
 
 // Config is the whole configuration. The mapstructure tags are the keys of
@@ -17,6 +19,7 @@ type Config struct {
 	WebRTC  WebRTC  `mapstructure:"webrtc"`
 	Upload  Upload  `mapstructure:"upload"`
 	Opus    Opus    `mapstructure:"opus"`
+	Audio   Audio   `mapstructure:"audio"`
 	Log     Log     `mapstructure:"log"`
 	Stream  Stream  `mapstructure:"stream"`
 	TLS     TLS     `mapstructure:"tls"`
@@ -109,6 +112,27 @@ type Opus struct {
 // FrameDuration returns FrameMS as a duration.
 func (o Opus) FrameDuration() time.Duration { return time.Duration(o.FrameMS) * time.Millisecond }
 
+// Audio is the sound new stations start with; each owner changes their
+// station's own settings later.
+type Audio struct {
+	SampleRate     int     `mapstructure:"sample_rate"`     // the mix and MP3 output, Hz: 44100 or 48000
+	MP3Bitrate     int     `mapstructure:"mp3_bitrate"`     // bit/s
+	CrossfadeMS    int     `mapstructure:"crossfade_ms"`    // 0 cuts
+	LoudnessTarget float64 `mapstructure:"loudness_target"` // LUFS
+}
+
+// Settings returns the station settings these defaults give: loudness
+// normalisation on, no jingles.
+func (a Audio) Settings() onair.AudioSettings {
+	return onair.AudioSettings{
+		SampleRate:      a.SampleRate,
+		MP3Bitrate:      a.MP3Bitrate,
+		Crossfade:       time.Duration(a.CrossfadeMS) * time.Millisecond,
+		LoudnessEnabled: true,
+		LoudnessTarget:  a.LoudnessTarget,
+	}
+}
+
 // Log configures the process logger.
 type Log struct {
 	Level  string `mapstructure:"level"`  // debug, info, warn or error
@@ -154,6 +178,7 @@ func Default() Config {
 		WebRTC:  WebRTC{PublicIPs: []string{}, ICEServers: []string{}},
 		Upload:  Upload{MaxBytes: 200 << 20},
 		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
+		Audio:   Audio{SampleRate: 44100, MP3Bitrate: 128000, CrossfadeMS: 2000, LoudnessTarget: -16},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
 		TLS:     TLS{ACMEDomains: []string{}, ACMEDirectory: LetsEncryptURL},

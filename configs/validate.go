@@ -99,6 +99,9 @@ func (c *Config) Validate() error {
 	if c.Opus.FrameMS != 20 && c.Opus.FrameMS != 40 && c.Opus.FrameMS != 60 {
 		bad("opus.frame_ms must be 20, 40 or 60, got %d", c.Opus.FrameMS)
 	}
+	for _, p := range c.Audio.Settings().Problems() {
+		bad("audio.%s", strings.Replace(p, "loudness target", "loudness_target", 1))
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -161,7 +161,11 @@ func (s *Server) Handler() http.Handler {
 
 		{"GET", "/api/stations/{slug}/tracks", s.listTracks},
 		{"POST", "/api/stations/{slug}/tracks", s.uploadTracks},
+		{"PATCH", "/api/stations/{slug}/tracks/{id}", s.patchTrack},
 		{"DELETE", "/api/stations/{slug}/tracks/{id}", s.deleteTrack},
+		{"GET", "/api/stations/{slug}/tracks/{id}/art", s.trackArt},
+		{"GET", "/api/stations/{slug}/history", s.history},
+		{"GET", "/api/analysis", s.analysis},
 		{"PUT", "/api/stations/{slug}/playlist", s.setPlaylist},
 
 		{"POST", "/api/stations/{slug}/start", s.start},

@@ -106,12 +106,19 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	}
 
 	hub := &signalling.Hub{Auth: accounts, Logger: log.With("component", "signalling"), AllowedOrigins: cfg.HTTP.AllowedOrigins}
+	media := mediaDir(cfg)
 	ctrl := &control.Service{
-		Store:      db,
-		Auth:       accounts,
-		Ingest:     &ingest.Ingester{MediaDir: mediaDir(cfg), MaxBytes: cfg.Upload.MaxBytes},
-		Logger:     log,
-		QuotaBytes: cfg.Upload.QuotaBytes,
+		Store:         db,
+		Auth:          accounts,
+		Ingest:        &ingest.Ingester{MediaDir: media, MaxBytes: cfg.Upload.MaxBytes},
+		Logger:        log,
+		QuotaBytes:    cfg.Upload.QuotaBytes,
+		AudioDefaults: cfg.Audio.Settings(),
+		// Tracks uploaded before analysis existed are measured in the
+		// background by ctrl.Run.
+		Analyze: func(ctx context.Context, t onair.Track) (onair.Analysis, error) {
+			return ingest.Analyze(ctx, filepath.Join(media, t.Path), t.Format)
+		},
 	}
 	rtcServer := &rtc.Server{
 		LoopbackOnly: cfg.WebRTC.LoopbackOnly,

@@ -8,6 +8,7 @@ import { describeStatus, Signal } from './signal.js';
 import { Radio } from './radio.js';
 
 const MAX_CHAT = 200;
+const HISTORY_SHOWN = 10;
 
 const slug = slugFromPath();
 const ui = {
@@ -21,6 +22,7 @@ const ui = {
   whoami: byId('whoami'), meName: byId('me-name'), logout: byId('logout'),
   liveSource: byId('live-source'),
   streamURL: byId('stream-url'), m3u: byId('m3u'), pls: byId('pls'), audio: byId('audio'),
+  art: byId('np-art'), history: byId('history'), historyEmpty: byId('history-empty'),
 };
 const progress = new Progress({ box: byId('np-time'), elapsed: byId('np-elapsed'), bar: byId('np-progress'), total: byId('np-duration') });
 
@@ -36,7 +38,7 @@ const signal = new Signal({
     switch (event) {
       case 'stream:live': case 'stream:started': setLive(true); break;
       case 'stream:offline': case 'stream:stopped': setLive(false); break;
-      case 'stream:metadata': showNowPlaying(data); break;
+      case 'stream:metadata': showNowPlaying(data); played(data); break;
       case 'stream:source': showSource(data.source); break;
       case 'stream:listeners': showListeners(data.count); break;
       case 'chat:message': addChat(data); break;
@@ -89,12 +91,74 @@ function showNowPlaying(np) {
   setText(ui.showText, show);
   ui.show.hidden = !show;
   progress.set(has ? np : null);
+  showArt(has && np.art ? np : null);
   document.title = has ? `${np.title} · ${ui.name.textContent} · onair` : `${ui.name.textContent} · onair`;
 }
 
 // showSource says who is on air live, instead of the playlist.
 function showSource(src) {
   say(ui.liveSource, src ? `LIVE: ${src.streamer}` : '');
+}
+
+/** showArt shows the cover art of np, or hides the picture. */
+function showArt(np) {
+  if (!np) {
+    ui.art.hidden = true;
+    ui.art.removeAttribute('src');
+    ui.art.alt = '';
+    return;
+  }
+  ui.art.alt = np.artist ? `Cover art of ${np.title} by ${np.artist}` : `Cover art of ${np.title}`;
+  if (ui.art.getAttribute('src') !== np.art) ui.art.src = np.art;
+  ui.art.hidden = false;
+}
+// A picture that fails to load leaves no broken-image icon behind.
+ui.art.addEventListener('error', () => { ui.art.hidden = true; });
+
+// --- recently played -----------------------------------------------------
+
+let historyRows = [];
+let historyTimer = 0;
+
+async function loadHistory() {
+  try {
+    const answer = await api('GET', `/api/stations/${encodeURIComponent(slug)}/history?limit=${HISTORY_SHOWN}`);
+    historyRows = answer.history;
+    renderHistory();
+  } catch { /* the list stays as it was; the next track change retries */ }
+}
+
+/**
+ * played puts a track change at the top of the list at once, then asks the
+ * server again a little later: the server writes its history row just after
+ * it announces the track.
+ */
+function played(np) {
+  if (!np || !np.title || !np.started_at) return;
+  const top = historyRows[0];
+  if (!top || top.started_at !== np.started_at || top.track_id !== np.track_id) {
+    historyRows = [{ track_id: np.track_id, title: np.title, artist: np.artist, started_at: np.started_at, source: np.source || 'playlist' }, ...historyRows].slice(0, HISTORY_SHOWN);
+    renderHistory();
+  }
+  clearTimeout(historyTimer);
+  historyTimer = setTimeout(loadHistory, 2000);
+}
+
+const SOURCE_TEXT = { jingle: 'Jingle', live: 'Live' };
+
+function renderHistory() {
+  ui.history.replaceChildren(...historyRows.map((h) => {
+    const at = new Date(h.started_at);
+    const time = Number.isNaN(at.getTime()) ? '' : at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    const source = SOURCE_TEXT[h.source];
+    return el('li', {},
+      el('time', { className: 'history-time', datetime: h.started_at || '' }, time),
+      el('span', { className: 'history-text' },
+        el('span', { className: 'history-title' }, h.title || '—'),
+        h.artist ? el('span', { className: 'history-artist' }, h.artist) : null),
+      source ? el('span', { className: 'badge' }, source) : null);
+  }));
+  ui.historyEmpty.hidden = historyRows.length > 0;
 }
 
 function showListeners(n) {
@@ -290,6 +354,7 @@ async function start() {
 
   signal.join(slug);
   signal.connect();
+  void loadHistory();
   try { showUser(await me()); } catch { showUser(null); }
 }
 
