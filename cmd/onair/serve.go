@@ -141,7 +141,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		PublicURL: cfg.HTTP.PublicURL,
 	}
 	ctrl.Relay = rel
-	sources := &live.Sources{Auth: ctrl, Relay: rel, Logger: log.With("component", "live")}
+	sources := &live.Sources{Auth: ctrl, Relay: rel, ReadTimeout: cfg.HTTP.ReadTimeout, Logger: log.With("component", "live")}
 	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
 	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, ctrl, peers{rtcServer}, db
 	if err := hub.Start(); err != nil {
