@@ -121,3 +121,22 @@ output.icecast(%%mp3(bitrate=128), host=%q, port=%s, mount="stream/test", user="
 	at, _ := l.titleAt("Liq Artist - Liq Song", 0)
 	l.hears(t, "Liquidsoap's tone", at, 1000)
 }
+
+// TestOggTagsNameTheSource: the TITLE and ARTIST an Ogg source puts in
+// its stream's tags (ffmpeg's -metadata) become the station's title.
+func TestOggTagsNameTheSource(t *testing.T) {
+	ff := tool(t, "ffmpeg")
+	for _, codec := range []string{"libopus", "libvorbis"} {
+		t.Run(codec, func(t *testing.T) {
+			e := newEnv(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+			defer cancel()
+			l := listen(t, ctx, e.srv.URL+"/stream/test")
+			runTool(t, cancel, ff, "-hide_banner", "-loglevel", "warning", "-nostdin", "-re", "-f", "lavfi",
+				"-i", "sine=frequency=1000:sample_rate=48000", "-c:a", codec, "-f", "ogg", "-content_type", "audio/ogg",
+				"-metadata", "title=Ogg Song", "-metadata", "artist=Ogg Artist",
+				fmt.Sprintf("icecast://deejay:password1@%s/stream/test", e.addr()))
+			l.readUntil(t, "the stream's own title", func() bool { _, ok := l.titleAt("Ogg Artist - Ogg Song", 0); return ok })
+		})
+	}
+}
