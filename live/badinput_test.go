@@ -168,3 +168,24 @@ func metric(t *testing.T, e *env, name string) float64 {
 	t.Fatalf("no metric %s", name)
 	return 0
 }
+
+// TestStationStopEndsTheSource: stopping the station drops its source's
+// connection, and Close drops what is left at shutdown.
+func TestStationStopEndsTheSource(t *testing.T) {
+	e := newEnv(t)
+	s, resp := dialSource(t, e.addr(), sourceHead("PUT", "/stream/test", basic("deejay", "password1"), "audio/mpeg"))
+	if !strings.HasPrefix(resp, "HTTP/1.0 200 OK") {
+		t.Fatalf("source refused: %q", resp)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { _, _ = io.Copy(s.conn, &loopReader{data: frames(t, "tone1320.mp3"), stop: stop, rate: 16000}) }()
+	waitFor(t, "the source on air", func() bool { return e.r.Status("test").Source != nil })
+	if err := e.r.Stop("test"); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	if n, err := io.Copy(io.Discard, s.br); n != 0 || err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the source's connection outlived its station: %d bytes, %v", n, err)
+	}
+}
