@@ -24,10 +24,12 @@ type Peer struct {
 	onCandidate func(onair.ICECandidate)
 	onClose     func()
 	drained     chan struct{}
+	userAgent   string
 
 	mu       sync.Mutex
 	answered bool // candidates from now on are trickled
 	counted  bool // counted as a listener
+	sess     onair.ListenSession
 	closed   bool
 	once     sync.Once
 }
@@ -57,7 +59,7 @@ func (r *Relay) NewPeer(ctx context.Context, slug string, onCandidate func(onair
 		_ = pc.Close()
 		return nil, fmt.Errorf("relay: add track: %w", err)
 	}
-	p := &Peer{s: s, pc: pc, onCandidate: onCandidate, onClose: onClose, drained: make(chan struct{})}
+	p := &Peer{s: s, pc: pc, onCandidate: onCandidate, onClose: onClose, drained: make(chan struct{}), userAgent: onair.UserAgent(ctx)}
 	if !s.webrtc.add(p, sh) {
 		_ = pc.Close()
 		return nil, ErrNotLive
@@ -137,12 +139,13 @@ func (p *Peer) close(notify bool) {
 		<-p.drained
 		p.s.webrtc.remove(p)
 		p.mu.Lock()
-		counted := p.counted
+		counted, sess := p.counted, p.sess
 		p.counted, p.closed = false, true
 		p.mu.Unlock()
 		if counted {
 			p.s.webrtcCount.Add(-1)
 			p.s.publishListeners()
+			p.s.sessionEnded(sess)
 		}
 		if notify && p.onClose != nil {
 			p.onClose()
@@ -175,10 +178,15 @@ func (p *Peer) state(st webrtc.PeerConnectionState) {
 		p.mu.Lock()
 		first := !p.counted && !p.closed
 		p.counted = p.counted || first
+		if first {
+			p.sess = p.s.newSession(onair.TransportWebRTC, p.userAgent)
+		}
+		sess := p.sess
 		p.mu.Unlock()
 		if first {
 			p.s.webrtcCount.Add(1)
 			p.s.publishListeners()
+			p.s.reportSession(sess)
 		}
 	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 		// pion calls this on a goroutine that closing the connection

@@ -53,6 +53,11 @@ type Relay struct {
 	// PublicURL is the server's address for links given to players;
 	// empty uses the address the client asked for.
 	PublicURL string
+	// OnSession, when set, is told of every listening session twice: when
+	// an HTTP listener connects or a WebRTC peer first connects (End
+	// zero), and when it leaves (End set, same ID). It is called on the
+	// listener's or pion's goroutines and must not block.
+	OnSession func(onair.ListenSession)
 
 	stats stats
 

@@ -62,7 +62,7 @@ func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
 			_ = c.Close()
 			return
 		}
-		s.serve(c, c, metaint, false)
+		s.serve(c, c, metaint, false, req.UserAgent())
 		return
 	}
 	// Servers that cannot hand the connection over (HTTP/2): stream through
@@ -72,7 +72,7 @@ func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	s.serve(flushWriter{w: w, rc: rc}, nil, metaint, true)
+	s.serve(flushWriter{w: w, rc: rc}, nil, metaint, true, req.UserAgent())
 }
 
 // header is the Icecast-style response header for a new listener.
@@ -100,7 +100,7 @@ func (s *station) header(req *http.Request, metaint int) http.Header {
 
 // serve adds a listener to the station. With wait it runs the listener on
 // the calling goroutine; otherwise on its own, owned by the station.
-func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool) {
+func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool, userAgent string) {
 	l := &listener{
 		conn:   w,
 		ring:   s.ring,
@@ -124,6 +124,7 @@ func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool) {
 	s.httpCount.Add(1)
 	s.publishListeners()
 	s.r.stats.httpConnects.Add(1)
+	sess := s.sessionStarted(onair.TransportHTTP, userAgent)
 
 	run := func() {
 		defer s.wg.Done()
@@ -136,6 +137,7 @@ func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool) {
 		s.mu.Unlock()
 		s.httpCount.Add(-1)
 		s.publishListeners()
+		s.sessionEnded(sess)
 		s.r.stats.bytesSent.Add(l.sent)
 		if errors.Is(err, errTooSlow) {
 			s.r.stats.httpDropped.Add(1)
