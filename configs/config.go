@@ -19,6 +19,7 @@ type Config struct {
 	Opus    Opus   `mapstructure:"opus"`
 	Log     Log    `mapstructure:"log"`
 	Stream  Stream `mapstructure:"stream"`
+	Stats   Stats  `mapstructure:"stats"`
 }
 
 // HTTP configures the HTTP, WebSocket and stream server.
@@ -94,6 +95,21 @@ func (s Stream) Burst() time.Duration {
 	return time.Duration(s.BurstSeconds * float64(time.Second))
 }
 
+// Stats configures the listener statistics.
+type Stats struct {
+	// SampleS is the seconds between two samples of each live station's
+	// listeners.
+	SampleS int `mapstructure:"sample_s"`
+	// RetentionDays is how long samples and listening sessions are kept.
+	RetentionDays int `mapstructure:"retention_days"`
+}
+
+// SampleEvery returns SampleS as a duration.
+func (s Stats) SampleEvery() time.Duration { return time.Duration(s.SampleS) * time.Second }
+
+// Retention returns RetentionDays as a duration.
+func (s Stats) Retention() time.Duration { return time.Duration(s.RetentionDays) * 24 * time.Hour }
+
 // Default returns the built-in configuration: what Load gives with no file,
 // environment or flags. It is the single source of the defaults.
 func Default() Config {
@@ -105,5 +121,6 @@ func Default() Config {
 		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
+		Stats:   Stats{SampleS: 60, RetentionDays: 90},
 	}
 }

@@ -56,6 +56,7 @@ func TestDefaults(t *testing.T) {
 		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
+		Stats:   Stats{SampleS: 60, RetentionDays: 90},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\ngot  %+v\nwant %+v", *c, want)
@@ -96,6 +97,8 @@ func TestContractKeys(t *testing.T) {
 		{"log.level", "ONAIR_LOG_LEVEL", "debug", func(c *Config) any { return c.Log.Level }, "info", "debug"},
 		{"log.format", "ONAIR_LOG_FORMAT", "json", func(c *Config) any { return c.Log.Format }, "text", "json"},
 		{"stream.burst_seconds", "ONAIR_STREAM_BURST_SECONDS", "1.5", func(c *Config) any { return c.Stream.BurstSeconds }, 4.0, 1.5},
+		{"stats.sample_s", "ONAIR_STATS_SAMPLE_S", "15", func(c *Config) any { return c.Stats.SampleS }, 60, 15},
+		{"stats.retention_days", "ONAIR_STATS_RETENTION_DAYS", "30", func(c *Config) any { return c.Stats.RetentionDays }, 90, 30},
 	}
 	table := keys()
 	if len(tests) != len(table) {
@@ -270,6 +273,8 @@ func TestInvalidValues(t *testing.T) {
 		{"origin with a path", "http:\n  allowed_origins: [\"https://example.com/app\"]\n", nil, []string{"http.allowed_origins entries must be origins"}, true},
 		{"wildcard origin", "", []string{"ONAIR_HTTP_ALLOWED_ORIGINS=*"}, []string{"http.allowed_origins"}, true},
 		{"burst too long", "stream:\n  burst_seconds: 45\n", nil, []string{"stream.burst_seconds must be between 0 and 30, got 45"}, true},
+		{"sample step zero", "stats:\n  sample_s: 0\n", nil, []string{"stats.sample_s must be between 1 and 3600, got 0"}, true},
+		{"retention negative", "", []string{"ONAIR_STATS_RETENTION_DAYS=-1"}, []string{"stats.retention_days must be between 1 and 3650, got -1"}, true},
 		{"empty data dir", "data_dir: \"\"\n", nil, []string{"data_dir must not be empty"}, true},
 		{"env not a number", "", []string{"ONAIR_OPUS_FRAME_MS=abc"}, []string{`ONAIR_OPUS_FRAME_MS="abc" is not a valid int`}, true},
 		{"env not a bool", "", []string{"ONAIR_WEBRTC_LOOPBACK_ONLY=yes please"}, []string{"ONAIR_WEBRTC_LOOPBACK_ONLY"}, true},
