@@ -19,8 +19,8 @@ const rawSpan = 48 * time.Hour
 // DefaultSpan is the range of a request that names neither end.
 const DefaultSpan = 24 * time.Hour
 
-// Report is a station's (or the server's) statistics over a range, as the
-// API returns it.
+// Report is a station's (or the server's) statistics over a range. The
+// JSON names are the API's (web renders times in its own layout).
 type Report struct {
 	From   time.Time `json:"from"`
 	To     time.Time `json:"to"`

@@ -246,7 +246,7 @@ type StatTotals struct {
 	HasSamples bool
 }
 
-// StatSamples returns the raw samples of a station in [from, to), in time
+// StatSamples returns the raw samples of a station in [from, to], in time
 // order, with the range's totals. Sessions are those started in the range;
 // an open session counts up to its last sign of life.
 func (db *DB) StatSamples(ctx context.Context, stationID int64, from, to time.Time) ([]StatPoint, StatTotals, error) {
@@ -254,7 +254,7 @@ func (db *DB) StatSamples(ctx context.Context, stationID int64, from, to time.Ti
 	var tot StatTotals
 	err := db.withReadTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT t, step, http, webrtc, chat, likes FROM stats_samples
-			WHERE station_id = ? AND t >= ? AND t < ? ORDER BY t`, stationID, from.Unix(), to.Unix())
+			WHERE station_id = ? AND t >= ? AND t <= ? ORDER BY t`, stationID, from.Unix(), to.Unix())
 		if err != nil {
 			return fmt.Errorf("query samples: %w", err)
 		}

@@ -27,6 +27,10 @@ type Server struct {
 	Metrics http.Handler // /metrics (Prometheus); nil answers 404
 	Logger  *slog.Logger
 
+	// Stats answers the statistics routes (a stats.Recorder); nil answers
+	// 404.
+	Stats statsReporter
+
 	// PublicURL is the base of absolute links (.m3u, .pls); empty uses the
 	// scheme and Host of the request.
 	PublicURL string
@@ -129,6 +133,11 @@ func (s *Server) Handler() http.Handler {
 		{"POST", "/api/stations/{slug}/stop", s.stop},
 		{"POST", "/api/stations/{slug}/skip", s.skip},
 		{"POST", "/api/stations/{slug}/metadata", s.metadata},
+
+		{"GET", "/api/stations/{slug}/stats", s.stationStats},
+		{"GET", "/api/stations/{slug}/stats.csv", s.stationStatsCSV},
+		{"GET", "/api/stats", s.serverStats},
+		{"GET", "/api/stats.csv", s.serverStatsCSV},
 
 		{"GET", "/status-json.xsl", s.status},
 		{"GET", "/healthz", s.healthz},
