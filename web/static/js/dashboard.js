@@ -6,6 +6,7 @@
 import { api, ApiError, login, logout, me, uploadFile } from './api.js';
 import { absoluteURL, byId, el, duration, Progress, say, setText, wireCopyButtons } from './dom.js';
 import { describeStatus, Signal } from './signal.js';
+import { StatsPanel } from './stats.js';
 
 const $ = byId;
 const ui = {
@@ -24,7 +25,12 @@ const ui = {
   urlMP3: $('url-mp3'), urlM3U: $('url-m3u'), urlPLS: $('url-pls'),
   editForm: $('edit-form'), editError: $('edit-error'),
   del: $('delete'), delConfirm: $('delete-confirm'), delYes: $('delete-yes'), delNo: $('delete-no'),
+  stationStats: $('station-stats'), serverStatsPanel: $('server-stats-panel'), serverStats: $('server-stats'),
 };
+// The statistics of the selected station, and of the server for admins.
+const statsPanels = { station: null, server: null };
+// For the tests and the curious: the panels and their charts.
+window.onairStats = statsPanels;
 const progress = new Progress({ box: $('st-time'), elapsed: $('st-elapsed'), bar: $('st-progress'), total: $('st-duration') });
 
 let user = null;
@@ -48,7 +54,11 @@ const signal = new Signal({
       default: return;
     }
     renderList();
-    if (current && current.slug === st.slug) renderLive();
+    if (current && current.slug === st.slug) {
+      renderLive();
+      const counts = event === 'stream:listeners' || event.startsWith('stream:st') || event === 'stream:offline';
+      if (statsPanels.station && counts) statsPanels.station.setLive(st.live ? st.listeners : { http: 0, webrtc: 0 });
+    }
   },
   onStatus(state, info) { setText(ui.conn, describeStatus(state, info)); },
 });
@@ -77,6 +87,7 @@ ui.logout.addEventListener('click', async () => {
   stations = [];
   for (const slug of [...signal.rooms]) signal.leave(slug);
   signal.reconnect();
+  closeStats();
   showLogin();
 });
 
@@ -93,6 +104,7 @@ async function showApp(u) {
   ui.roleNote.hidden = u.role !== 'listener';
   ui.loginView.hidden = true;
   ui.appView.hidden = false;
+  showServerStats();
   await loadStations(decodeURIComponent(location.hash.slice(1)));
 }
 
@@ -143,7 +155,18 @@ async function selectStation(slug) {
 
 function showStation(st) {
   ui.view.hidden = !st;
+  if (statsPanels.station && (!st || statsPanels.station.slug !== st.slug)) {
+    statsPanels.station.destroy();
+    statsPanels.station = null;
+  }
   if (!st) return;
+  if (!statsPanels.station) {
+    statsPanels.station = new StatsPanel(ui.stationStats, {
+      url: `/api/stations/${encodeURIComponent(st.slug)}/stats`, what: st.name, prefix: 'st-stats',
+    });
+    statsPanels.station.slug = st.slug;
+  }
+  if (st.live && st.listeners) statsPanels.station.setLive(st.listeners);
   setText(ui.name, st.name);
   ui.player.href = `/stations/${encodeURIComponent(st.slug)}`;
   ui.urlMP3.value = absoluteURL(st.streams.mp3);
@@ -161,6 +184,23 @@ function showStation(st) {
   say(ui.playlistError, '');
   ui.uploads.replaceChildren();
   renderLive();
+}
+
+// showServerStats shows the whole server's statistics to admins.
+function showServerStats() {
+  const admin = user && user.role === 'admin';
+  ui.serverStatsPanel.hidden = !admin;
+  if (admin && !statsPanels.server) {
+    statsPanels.server = new StatsPanel(ui.serverStats, { url: '/api/stats', what: 'the whole server', prefix: 'srv-stats' });
+  }
+}
+
+function closeStats() {
+  for (const k of Object.keys(statsPanels)) {
+    if (statsPanels[k]) statsPanels[k].destroy();
+    statsPanels[k] = null;
+  }
+  ui.serverStatsPanel.hidden = true;
 }
 
 function renderLive() {
