@@ -27,8 +27,8 @@ type Report struct {
 	StepS  int       `json:"step_s"` // seconds between points
 	Points []Point   `json:"points"`
 	Peak   Peak      `json:"peak"`
-	// Sessions started in the range; over a range answered from roll-ups,
-	// those that have ended.
+	// Sessions that started in the range and have ended (ongoing ones
+	// count once they end).
 	Sessions       int64   `json:"sessions"`
 	ListeningHours float64 `json:"listening_hours"`
 	AvgSessionS    float64 `json:"avg_session_s"`

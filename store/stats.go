@@ -247,8 +247,8 @@ type StatTotals struct {
 }
 
 // StatSamples returns the raw samples of a station in [from, to], in time
-// order, with the range's totals. Sessions are those started in the range;
-// an open session counts up to its last sign of life.
+// order, with the range's totals. Sessions are those that started in the
+// range and have ended, as in the roll-ups.
 func (db *DB) StatSamples(ctx context.Context, stationID int64, from, to time.Time) ([]StatPoint, StatTotals, error) {
 	var pts []StatPoint
 	var tot StatTotals
@@ -277,8 +277,8 @@ func (db *DB) StatSamples(ctx context.Context, stationID int64, from, to time.Ti
 			where, args = ``, nil
 		}
 		args = append(args, from.Unix(), to.Unix())
-		err = tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(COALESCE(end_at, last_seen) - start_at), 0)
-			FROM stats_sessions WHERE `+where+`start_at >= ? AND start_at < ?`, args...).Scan(&tot.Sessions, &tot.SessionS)
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(end_at - start_at), 0)
+			FROM stats_sessions WHERE `+where+`start_at >= ? AND start_at < ? AND end_at IS NOT NULL`, args...).Scan(&tot.Sessions, &tot.SessionS)
 		if err != nil {
 			return fmt.Errorf("count sessions: %w", err)
 		}

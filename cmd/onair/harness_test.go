@@ -35,6 +35,12 @@ const adminPassword = "admin-password"
 // new one.
 func startServer(t *testing.T, dataDir string) *server {
 	t.Helper()
+	return startServerWith(t, dataDir, nil)
+}
+
+// startServerWith is startServer with a change to the configuration.
+func startServerWith(t *testing.T, dataDir string, change func(*configs.Config)) *server {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -42,6 +48,9 @@ func startServer(t *testing.T, dataDir string) *server {
 	cfg.DataDir = dataDir
 	cfg.Admin.Password = adminPassword
 	cfg.WebRTC.LoopbackOnly = true
+	if change != nil {
+		change(&cfg)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/onairfm/onair/ingest"
 	"github.com/onairfm/onair/relay"
 	"github.com/onairfm/onair/signalling"
+	"github.com/onairfm/onair/stats"
 	"github.com/onairfm/onair/web"
 )
 
@@ -100,6 +101,22 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		PublicURL: cfg.HTTP.PublicURL,
 	}
 	ctrl.Relay = rel
+	rec := &stats.Recorder{
+		Store: db,
+		Live: func(slug string) (onair.Listeners, bool) {
+			st := rel.Status(slug)
+			return st.Listeners, st.Live
+		},
+		SampleEvery: cfg.Stats.SampleEvery(),
+		Retention:   cfg.Stats.Retention(),
+		Logger:      log.With("component", "stats"),
+	}
+	if err := rec.Start(ctx); err != nil {
+		return err
+	}
+	// Closed after the relay, whose last listeners end their sessions.
+	defer func() { err = errors.Join(err, rec.Close()) }()
+	rel.OnSession, hub.OnEngagement = rec.Session, rec.Engagement
 	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rel}, db
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("start signalling: %w", err)
@@ -131,6 +148,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		PublicURL:      cfg.HTTP.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		ICEServers:     cfg.WebRTC.ICEServers,
+		Stats:          rec,
 	}
 	// No WriteTimeout: streams are endless and set a deadline per write.
 	srv := &http.Server{Handler: site.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}

@@ -173,7 +173,8 @@ export class StatsPanel {
     const f = this.figures;
     const nowN = liveTotal !== null ? liveTotal : (pts.length ? pts[pts.length - 1].listeners : 0);
     setText(f.now, String(nowN));
-    setText(f.peak, peak ? `${peak.n} (${timeFmt.format(peak.t)})` : '—');
+    if (peak) f.peak.replaceChildren(String(peak.n), el('small', {}, timeFmt.format(peak.t)));
+    else setText(f.peak, '—');
     setText(f.hours, (rep.listening_hours || 0).toFixed(rep.listening_hours < 10 ? 2 : 1));
     setText(f.sessions, String(rep.sessions || 0));
     setText(f.avg, rep.sessions ? fmtDuration(rep.avg_session_s) : '—');
