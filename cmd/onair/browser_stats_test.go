@@ -137,3 +137,61 @@ func TestBrowserStats(t *testing.T) {
 	b2.waitJS(20*time.Second, "the server's figures", `onairStats.server.report && onairStats.server.report.points.some((p) => p.listeners >= 1)`)
 	b2.checkClean()
 }
+
+// A chat message or like sent while the page's socket reconnects waits,
+// shown as sending, and goes once the socket is back; with no server it
+// gives up with a visible message. The chat and likes are counted in the
+// station's statistics.
+func TestBrowserOfflineQueue(t *testing.T) {
+	s := startServerWith(t, "", func(c *configs.Config) { c.Stats.SampleS = 1 })
+	tok := s.owner("dave")
+	slug, _ := s.liveStation(tok, "Queue FM", "tone440.mp3")
+	b := newBrowser(t)
+	b.open(s.URL + "/stations/" + slug)
+	b.typeInto(`#login-form [name=username]`, "dave")
+	b.typeInto(`#login-form [name=password]`, "owner-password")
+	b.click(`#login`)
+	b.waitJS(10*time.Second, "the chat form", `!document.querySelector('#chat-form').hidden`)
+	b.waitJS(10*time.Second, "the socket", `onairPlayer.signal.open`)
+
+	// Drop the socket and send at once: the message waits, then goes.
+	got := js[string](b, `(() => {
+	  onairPlayer.ws.close();
+	  document.querySelector('#chat-text').value = 'sent while away';
+	  document.querySelector('#chat-form').requestSubmit();
+	  document.querySelector('#like').click();
+	  const p = document.querySelector('#chat li.pending');
+	  return p ? p.textContent + ' | ' + document.querySelector('#like-hint').textContent : 'no pending item';
+	})()`)
+	if !strings.Contains(got, "sent while away") || !strings.Contains(got, "sending…") || !strings.Contains(got, "Like sending") {
+		t.Fatalf("while reconnecting the page shows %q, want the message as sending… and the like as sending", got)
+	}
+	b.waitText(15*time.Second, "#chat li:not(.pending) .chat-text", "sent while away")
+	b.waitText(10*time.Second, "#likes", "1")
+	b.waitJS(5*time.Second, "no pending item", `!document.querySelector('#chat li.pending') && document.querySelector('#like-hint').hidden`)
+
+	// The chat message and the like are in the station's statistics.
+	eventually(t, 15*time.Second, "chat and likes in the statistics", func() bool {
+		var rep struct{ Chat, Likes int }
+		s.must(200, "GET", "/api/stations/"+slug+"/stats", tok, nil, &rep)
+		return rep.Chat == 1 && rep.Likes == 1
+	})
+
+	// With the server gone it gives up, visibly (the wait is shortened
+	// from 30 s for the test).
+	s.stop()
+	b.waitJS(10*time.Second, "the socket to drop", `!onairPlayer.signal.open`)
+	js[bool](b, `(() => {
+	  onairPlayer.signal.queueTimeout = 1500;
+	  document.querySelector('#chat-text').value = 'into the void';
+	  document.querySelector('#chat-form').requestSubmit();
+	  return true;
+	})()`)
+	b.waitJS(10*time.Second, "the give-up message", `document.querySelector('#chat-error').textContent.startsWith('Not sent: the connection did not come back within 2 s')`)
+	if v := js[string](b, `document.querySelector('#chat-text').value`); v != "into the void" {
+		t.Errorf("after giving up the input holds %q, want the message back", v)
+	}
+	if n := js[int](b, `document.querySelectorAll('#chat li.pending').length`); n != 0 {
+		t.Errorf("%d pending items left after giving up", n)
+	}
+}
