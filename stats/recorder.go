@@ -27,8 +27,9 @@ const (
 	purgeEvery = time.Hour
 	// queueSize bounds the events waiting for the recorder; beyond it they
 	// are dropped and counted, never waited for: they come from the
-	// relay's and the hub's goroutines.
-	queueSize = 8192
+	// relay's and the hub's goroutines. 32,768 events (about 3 MB) hold
+	// 10,000 listeners reconnecting at once after a restart with room.
+	queueSize = 32768
 )
 
 // Recorder samples live stations and keeps listening sessions and

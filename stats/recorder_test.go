@@ -55,6 +55,7 @@ func (l *live) Get(slug string) (onair.Listeners, bool) {
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
 type fixture struct {
+	path     string // the database file
 	db       *store.DB
 	clk      *clock
 	live     *live
@@ -64,7 +65,8 @@ type fixture struct {
 func newFixture(t *testing.T, slugs ...string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "onair.db"))
+	path := filepath.Join(t.TempDir(), "onair.db")
+	db, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +75,7 @@ func newFixture(t *testing.T, slugs ...string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: db, clk: &clock{t: t0}, live: &live{}, stations: map[string]int64{}}
+	f := &fixture{path: path, db: db, clk: &clock{t: t0}, live: &live{}, stations: map[string]int64{}}
 	for _, slug := range slugs {
 		st := &onair.Station{Slug: slug, Name: slug, OwnerID: u.ID}
 		if err := db.CreateStation(ctx, st); err != nil {
