@@ -128,6 +128,15 @@ func (r *Recorder) Start(ctx context.Context) error {
 	if n > 0 {
 		r.logger().Info("closed listening sessions left open by the last run", "sessions", n)
 	}
+	// ListenersAt needs the slugs of station IDs before the first sample.
+	stations, err := r.Store.Stations(ctx)
+	if err != nil {
+		return fmt.Errorf("stats: start: %w", err)
+	}
+	r.slugs = make(map[int64]string, len(stations))
+	for _, st := range stations {
+		r.slugs[st.ID] = st.Slug
+	}
 	r.events = make(chan event, queueSize)
 	r.reqs = make(chan request)
 	r.done = make(chan struct{})

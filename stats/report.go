@@ -142,7 +142,8 @@ func round(x float64, digits int) float64 {
 // within two seconds of now and the station is on air, otherwise the
 // last sample taken at most two steps before t. ok is false when neither
 // is known. The history of played tracks calls it at each track's start
-// and end for the "song impact" (see Impact).
+// and end for the "song impact" (see Impact). Stations created after
+// Start are known from the next sample on.
 func (r *Recorder) ListenersAt(ctx context.Context, stationID int64, t time.Time) (int, bool) {
 	if d := r.now().Sub(t); d < 2*time.Second && d > -2*time.Second && r.Live != nil {
 		if slug := r.slugOf(stationID); slug != "" {
