@@ -311,6 +311,8 @@ func TestParseRange(t *testing.T) {
 		{name: "reversed", from: "2026-05-01T10:00:00Z", to: "2026-05-01T09:00:00Z", bad: true},
 		{name: "empty range", from: "2026-05-01T10:00:00Z", to: "2026-05-01T10:00:00Z", bad: true},
 		{name: "beyond retention", from: "2025-12-01T00:00:00Z", bad: true},
+		{name: "spans more than retention", from: "2026-03-01T00:00:00Z", to: "2026-07-01T00:00:00Z", bad: true},
+		{name: "future end", from: "2026-04-30T00:00:00Z", to: "2026-05-02T00:00:00Z", wantFrom: now.Add(-36 * time.Hour), wantTo: now.Add(12 * time.Hour)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := url.Values{}

@@ -92,6 +92,9 @@ func (r *Recorder) ParseRange(q url.Values) (from, to time.Time, err error) {
 		return from, to, onair.Errorf(onair.EInvalid, "\"from\" (%s) must be before \"to\" (%s)", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
 	ret := r.RetentionPeriod()
+	if to.Sub(from) > ret {
+		return from, to, onair.Errorf(onair.EInvalid, "\"from\" to \"to\" spans more than the %d days statistics are kept", int(ret.Hours()/24))
+	}
 	// A day of slack: a browser's clock may be ahead of the server's.
 	if from.Before(now.Add(-ret - 24*time.Hour)) {
 		return from, to, onair.Errorf(onair.EInvalid, "\"from\" is more than the %d days statistics are kept ago", int(ret.Hours()/24))
