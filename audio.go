@@ -64,3 +64,16 @@ type HistoryEntry struct {
 	StartedAt time.Time
 	Source    string // SourcePlaylist, SourceJingle or SourceLive
 }
+
+// Kinds of live sources.
+const (
+	LiveIcecast = "icecast" // an Icecast source client: butt, Mixxx, ffmpeg, Liquidsoap
+	LiveWHIP    = "whip"    // a browser or WHIP client over WebRTC
+)
+
+// LiveSource is who has a station's air from its playlist.
+type LiveSource struct {
+	Kind        string    `json:"kind"`
+	Streamer    string    `json:"streamer"` // display name
+	ConnectedAt time.Time `json:"connected_at"`
+}

@@ -12,6 +12,7 @@ const (
 	EventStopped                        // the station went off air
 	EventMetadata                       // a new track, or the owner changed the metadata
 	EventListeners                      // the number of audio listeners changed
+	EventSource                         // a live source took the air or gave it back
 )
 
 func (k EventKind) String() string {
@@ -24,6 +25,8 @@ func (k EventKind) String() string {
 		return "metadata"
 	case EventListeners:
 		return "listeners"
+	case EventSource:
+		return "source"
 	default:
 		return "unknown"
 	}
@@ -57,11 +60,13 @@ func (l Listeners) Total() int { return l.HTTP + l.WebRTC }
 
 // Event is one thing that happened on a station. Which fields are set
 // depends on Kind: StartedAt for EventStarted, NowPlaying for EventMetadata,
-// Listeners for EventListeners.
+// Listeners for EventListeners, Source (nil when the playlist is back) for
+// EventSource.
 type Event struct {
 	Kind       EventKind
 	Station    string // slug
 	StartedAt  time.Time
 	NowPlaying *NowPlaying
 	Listeners  Listeners
+	Source     *LiveSource
 }

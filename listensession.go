@@ -2,6 +2,7 @@ package onair
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,12 @@ type ListenSession struct {
 	Start     time.Time
 	End       time.Time // zero while the session is open
 }
+
+var listenSessionSeq atomic.Uint64
+
+// NextListenSessionID numbers listening sessions within the process, for
+// every transport alike, so that their IDs never collide.
+func NextListenSessionID() uint64 { return listenSessionSeq.Add(1) }
 
 type userAgentKey struct{}
 

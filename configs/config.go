@@ -11,15 +11,18 @@ import (
 // Config is the whole configuration. The mapstructure tags are the keys of
 // the YAML file; see onair.example.yaml for what each one means.
 type Config struct {
-	HTTP    HTTP   `mapstructure:"http"`
-	DataDir string `mapstructure:"data_dir"`
-	Admin   Admin  `mapstructure:"admin"`
-	WebRTC  WebRTC `mapstructure:"webrtc"`
-	Upload  Upload `mapstructure:"upload"`
-	Opus    Opus   `mapstructure:"opus"`
-	Log     Log    `mapstructure:"log"`
-	Stream  Stream `mapstructure:"stream"`
-	Stats   Stats  `mapstructure:"stats"`
+	HTTP    HTTP    `mapstructure:"http"`
+	DataDir string  `mapstructure:"data_dir"`
+	Admin   Admin   `mapstructure:"admin"`
+	WebRTC  WebRTC  `mapstructure:"webrtc"`
+	Upload  Upload  `mapstructure:"upload"`
+	Opus    Opus    `mapstructure:"opus"`
+	Log     Log     `mapstructure:"log"`
+	Stream  Stream  `mapstructure:"stream"`
+	TLS     TLS     `mapstructure:"tls"`
+	Limits  Limits  `mapstructure:"limits"`
+	Metrics Metrics `mapstructure:"metrics"`
+	Stats   Stats   `mapstructure:"stats"`
 }
 
 // HTTP configures the HTTP, WebSocket and stream server.
@@ -33,6 +36,47 @@ type HTTP struct {
 	// the WebSocket and make cookie-authenticated requests; the server's own
 	// origin is always allowed. Load lowercases them.
 	AllowedOrigins []string `mapstructure:"allowed_origins"`
+	// TrustedProxies are the CIDRs (or single addresses) of reverse
+	// proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
+	// Nobody else's are: anyone can send those headers.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// ReadTimeout closes a request whose headers or body stop arriving
+	// for this long. Uploads and other bodies get it per read, so a slow
+	// but steady upload is never cut.
+	ReadTimeout time.Duration `mapstructure:"read_timeout"`
+	// MaxConns caps the TCP connections open at once; past it new ones
+	// wait in the kernel's backlog. 0 means no cap.
+	MaxConns int `mapstructure:"max_conns"`
+}
+
+// TLS configures HTTPS on http.addr.
+type TLS struct {
+	// CertFile and KeyFile are PEM files; both or neither.
+	CertFile string `mapstructure:"cert_file"`
+	KeyFile  string `mapstructure:"key_file"`
+	// ACMEDomains get certificates from an ACME CA (Let's Encrypt by
+	// default) and renew them; the cache is data_dir/acme.
+	ACMEDomains   []string `mapstructure:"acme_domains"`
+	ACMEEmail     string   `mapstructure:"acme_email"`
+	ACMEDirectory string   `mapstructure:"acme_directory"`
+	// RedirectAddr, when set with TLS, serves plain HTTP there: ACME
+	// HTTP-01 challenges and a redirect to https for everything else.
+	RedirectAddr string `mapstructure:"redirect_addr"`
+}
+
+// Enabled reports whether the server speaks TLS.
+func (t TLS) Enabled() bool { return t.CertFile != "" || len(t.ACMEDomains) > 0 }
+
+// Limits bound what one client address may hold open.
+type Limits struct {
+	SocketsPerIP int `mapstructure:"sockets_per_ip"`
+	StreamsPerIP int `mapstructure:"streams_per_ip"`
+}
+
+// Metrics configures /metrics.
+type Metrics struct {
+	// Token, when set, is required as "Authorization: Bearer TOKEN".
+	Token string `mapstructure:"token"`
 }
 
 // Admin configures the first administrator.
@@ -45,6 +89,7 @@ type Admin struct {
 type WebRTC struct {
 	LoopbackOnly bool     `mapstructure:"loopback_only"`
 	UDPPort      int      `mapstructure:"udp_port"`
+	TCPPort      int      `mapstructure:"tcp_port"`
 	PublicIPs    []string `mapstructure:"public_ips"`
 	ICEServers   []string `mapstructure:"ice_servers"`
 }
@@ -52,6 +97,8 @@ type WebRTC struct {
 // Upload limits track uploads.
 type Upload struct {
 	MaxBytes int64 `mapstructure:"max_bytes"`
+	// QuotaBytes caps the media stored per station; 0 means no quota.
+	QuotaBytes int64 `mapstructure:"quota_bytes"`
 }
 
 // Opus configures the one Opus encoder of each live station.
@@ -110,17 +157,23 @@ func (s Stats) SampleEvery() time.Duration { return time.Duration(s.SampleS) * t
 // Retention returns RetentionDays as a duration.
 func (s Stats) Retention() time.Duration { return time.Duration(s.RetentionDays) * 24 * time.Hour }
 
+// LetsEncryptURL is the default ACME directory.
+const LetsEncryptURL = "https://acme-v02.api.letsencrypt.org/directory"
+
 // Default returns the built-in configuration: what Load gives with no file,
 // environment or flags. It is the single source of the defaults.
 func Default() Config {
 	return Config{
-		HTTP:    HTTP{Addr: ":8000", AllowedOrigins: []string{}},
+		HTTP: HTTP{Addr: ":8000", AllowedOrigins: []string{}, TrustedProxies: []string{},
+			ReadTimeout: 30 * time.Second, MaxConns: 10000},
 		DataDir: "./data",
 		WebRTC:  WebRTC{PublicIPs: []string{}, ICEServers: []string{}},
 		Upload:  Upload{MaxBytes: 200 << 20},
 		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
+		TLS:     TLS{ACMEDomains: []string{}, ACMEDirectory: LetsEncryptURL},
+		Limits:  Limits{SocketsPerIP: 50, StreamsPerIP: 100},
 		Stats:   Stats{SampleS: 60, RetentionDays: 90},
 	}
 }

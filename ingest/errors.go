@@ -9,8 +9,4 @@ var (
 	ErrNoMediaDir = errors.New("no media directory configured")
 	// ErrBadPath: a Track's Path is not a name Ingest makes.
 	ErrBadPath = errors.New("not a media file name")
-	// errDecoderPanic: the decoder panicked on the file.
-	errDecoderPanic = errors.New("decoder failed")
-	// errShortDecode: the decoder stopped before the last frame.
-	errShortDecode = errors.New("decoder stopped early")
 )

@@ -1,6 +1,14 @@
-// Package ingest turns an uploaded file into a checked, tagged Track on
-// disk: only files the server can play (MPEG-1/2 layer III that decodes)
-// are kept, under names the server makes.
+// Package ingest turns an uploaded file into a checked, tagged, measured
+// Track on disk: only files the server can play (MP3, 16/24-bit PCM WAV
+// and FLAC that decode completely, any rate, mono or stereo) are kept,
+// under names the server makes, with their cover art beside them.
+//
+// Each upload is decoded once: that pass proves the file decodes to its
+// end in one format, measures its duration and feeds audio/analysis
+// (loudness, peak, cue points). What can be refused without decoding
+// (the format, the length, a bitrate so low that a small file would cost
+// long decoding) is refused right after a header scan. Tags are read from
+// bounded copies, and the request's context stops every step.
 package ingest
 
 import (
@@ -17,7 +25,6 @@ import (
 	"time"
 
 	"github.com/onairfm/onair"
-	"github.com/onairfm/onair/ingest/mp3"
 )
 
 // DefaultMaxBytes is the largest accepted file when Ingester.MaxBytes is 0.
@@ -28,6 +35,21 @@ const DefaultMaxBytes = 200 << 20
 // every listener a metadata update: a playlist of 26 ms files would send
 // dozens per second.
 const MinDuration = 500 * time.Millisecond
+
+// DefaultMaxDuration is the longest track accepted when
+// Ingester.MaxDuration is 0: longer than any DJ mix a 200 MiB file holds
+// at 128 kbit/s, and a bound on the decoding work of one upload.
+const DefaultMaxDuration = 4 * time.Hour
+
+// MinBitrate is the lowest average bitrate accepted, bit/s. Decoding
+// costs per second of audio, not per byte: 1 MB of 8 kbit/s MPEG-2
+// frames is 17 minutes to decode. Below this no music is fit to air, and
+// such files are refused after the header scan, before any decoding.
+const MinBitrate = 24000
+
+// pcmChunk is how much is decoded between two looks at the context, in
+// seconds: 0.1 s.
+const pcmChunkDiv = 10
 
 // maxEmptyReads ends an upload whose reader keeps returning 0, nil.
 const maxEmptyReads = 100
@@ -42,6 +64,8 @@ const copyBufSize = 64 << 10
 type Ingester struct {
 	MediaDir string // files live here under server-made names
 	MaxBytes int64  // largest accepted file (0 = 200 MiB default)
+	// MaxDuration is the longest accepted track (0 = DefaultMaxDuration).
+	MaxDuration time.Duration
 
 	// noSync skips the fsyncs, for the fuzz target only: on a slow disk
 	// they take it from thousands of runs a second to a few.
@@ -49,14 +73,16 @@ type Ingester struct {
 }
 
 // Ingest streams r (never the whole file in memory) to a temporary file in
-// MediaDir, checks that it is an MP3 a station can play by scanning and
-// fully decoding it, reads its tags and renames it to its final
-// server-made name. On any error nothing is left on disk.
+// MediaDir, detects its format by content, checks and measures it in one
+// decode pass (see the package comment), reads its tags and cover art and
+// renames it to its final server-made name, the art beside it as
+// Path+".art". On any error nothing is left on disk.
 //
 // filename is the uploader's name: untrusted, only its cleaned base name is
 // kept, for display and messages. Errors for the user are *onair.Error
-// (ETooLarge, EUnsupported, EUnprocessable, EInvalid for an upload cut
-// short) that also wrap the cause; a cancelled ctx gives ctx's error.
+// (ETooLarge, EUnsupported for what is not audio, EUnprocessable for
+// audio that cannot be aired, EInvalid for an upload cut short) that also
+// wrap the cause; a cancelled ctx gives ctx's error.
 //
 // r is read in chunks with ctx checked between them; a Read that blocks is
 // not interrupted, which for an HTTP body is fine: the server closes it
@@ -92,29 +118,64 @@ func (in *Ingester) Ingest(ctx context.Context, filename string, r io.Reader) (o
 	if size == 0 {
 		return onair.Track{}, onair.Errorf(onair.EUnprocessable, "%s: empty file", name)
 	}
-	t, err := check(ctx, name, f)
+	t, wav, err := in.check(ctx, name, f, size)
 	if err != nil {
 		return onair.Track{}, err
 	}
-	t.Title, t.Artist, t.Album = readTags(f)
+	tg := readTags(f, t.Format, wav)
+	t.Title, t.Artist, t.Album = tg.title, tg.artist, tg.album
 	if t.Title == "" {
 		t.Title = titleFromFilename(name)
 	}
-	t.Filename, t.Size = name, size
+	t.Filename, t.Size, t.Kind = name, size, onair.KindMusic
 
-	final, err := newName()
+	final, err := newName(t.Format)
 	if err != nil {
 		return onair.Track{}, fmt.Errorf("ingest: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return onair.Track{}, fmt.Errorf("ingest: %s: %w", name, err)
 	}
-	if err := commit(f, tmp, filepath.Join(in.MediaDir, final), !in.noSync); err != nil {
+	finalPath := filepath.Join(in.MediaDir, final)
+	if tg.art != nil {
+		if err := in.writeArt(finalPath+artSuffix, tg.art); err != nil {
+			return onair.Track{}, fmt.Errorf("ingest: %s: cover art: %w", name, err)
+		}
+		t.ArtMIME = tg.artMIME
+	}
+	if err := commit(f, tmp, finalPath, !in.noSync); err != nil {
+		if tg.art != nil {
+			_ = os.Remove(finalPath + artSuffix)
+		}
 		return onair.Track{}, fmt.Errorf("ingest: %s: %w", name, err)
 	}
 	kept = true
 	t.Path = final
 	return t, nil
+}
+
+// artSuffix names a track's cover art file: Path + artSuffix.
+const artSuffix = ".art"
+
+// writeArt stores cover art at path with the same care as the audio: a
+// temporary file, synced, then renamed.
+func (in *Ingester) writeArt(path string, art []byte) error {
+	f, err := os.CreateTemp(in.MediaDir, ".upload-*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(art); err != nil {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := commit(f, tmp, path, !in.noSync); err != nil {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // receive copies the upload to f, refusing more than the limit.
@@ -198,22 +259,23 @@ func syncDir(dir string) error {
 	return err
 }
 
-// newName returns a fresh server-made file name: 128 random bits, so names
-// never collide and say nothing about the upload.
-func newName() (string, error) {
+// newName returns a fresh server-made file name with the format's
+// extension: 128 random bits, so names never collide and say nothing
+// about the upload.
+func newName(format string) (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(b[:]) + ".mp3", nil
+	return hex.EncodeToString(b[:]) + "." + format, nil
 }
 
-var serverName = regexp.MustCompile(`^[0-9a-f]{32}\.mp3$`)
+var serverName = regexp.MustCompile(`^[0-9a-f]{32}\.(mp3|wav|flac)$`)
 
-// Remove deletes a track's file: when a later step (the database insert)
-// fails, or when the track is deleted. A file already gone is not an
-// error. Only names Ingest makes are accepted, so a bad Path can never
-// reach outside MediaDir.
+// Remove deletes a track's file and its cover art: when a later step (the
+// database insert) fails, or when the track is deleted. A file already
+// gone is not an error. Only names Ingest makes are accepted, so a bad
+// Path can never reach outside MediaDir.
 func (in *Ingester) Remove(t onair.Track) error {
 	if in.MediaDir == "" {
 		return fmt.Errorf("ingest: remove %q: %w", t.Path, ErrNoMediaDir)
@@ -221,74 +283,13 @@ func (in *Ingester) Remove(t onair.Track) error {
 	if !serverName.MatchString(t.Path) {
 		return fmt.Errorf("ingest: remove %q: %w", t.Path, ErrBadPath)
 	}
-	err := os.Remove(filepath.Join(in.MediaDir, t.Path))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("ingest: remove: %w", err)
+	p := filepath.Join(in.MediaDir, t.Path)
+	for _, name := range []string{p + artSuffix, p} {
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("ingest: remove: %w", err)
+		}
 	}
 	return nil
-}
-
-// check probes and decodes the file, returning a Track with the measured
-// fields filled.
-func check(ctx context.Context, name string, f *os.File) (onair.Track, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return onair.Track{}, fmt.Errorf("ingest: %s: %w", name, err)
-	}
-	info, err := mp3.Probe(f)
-	if err != nil {
-		return onair.Track{}, probeError(name, err)
-	}
-	if info.Duration < MinDuration {
-		return onair.Track{}, onair.Errorf(onair.EUnprocessable,
-			"%s: too short to play (%.2f s of audio, at least %.1f s needed)",
-			name, info.Duration.Seconds(), MinDuration.Seconds())
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return onair.Track{}, fmt.Errorf("ingest: %s: %w", name, err)
-	}
-	if err := decode(ctx, f, info); err != nil {
-		if ctx.Err() != nil {
-			return onair.Track{}, fmt.Errorf("ingest: %s: %w", name, ctx.Err())
-		}
-		return onair.Track{}, fmt.Errorf("ingest: %w: %w",
-			onair.Errorf(onair.EUnprocessable, "%s: cannot be decoded: %v", name, err), err)
-	}
-	return onair.Track{
-		Duration:   info.Duration,
-		Bitrate:    info.Bitrate,
-		SampleRate: info.SampleRate,
-		Channels:   info.Channels,
-	}, nil
-}
-
-// probeError turns a Probe error into the user's error.
-func probeError(name string, err error) error {
-	var code onair.Code
-	var msg string
-	switch {
-	case errors.Is(err, mp3.ErrNoFrames):
-		code, msg = onair.EUnsupported, "not an MP3 file"
-	case errors.Is(err, mp3.ErrNoAudio),
-		errors.Is(err, mp3.ErrMPEG25),
-		errors.Is(err, mp3.ErrLayer),
-		errors.Is(err, mp3.ErrFreeFormat),
-		errors.Is(err, mp3.ErrMixedFormat):
-		code, msg = onair.EUnprocessable, sentinelText(err)
-	default:
-		return fmt.Errorf("ingest: probe %s: %w", name, err)
-	}
-	return fmt.Errorf("ingest: %w: %w", onair.Errorf(code, "%s: %s", name, msg), err)
-}
-
-// sentinelText is the text of the mp3 sentinel in err: the detail around
-// it (offsets) is for logs, not users.
-func sentinelText(err error) string {
-	for _, s := range []error{mp3.ErrNoAudio, mp3.ErrMPEG25, mp3.ErrLayer, mp3.ErrFreeFormat, mp3.ErrMixedFormat} {
-		if errors.Is(err, s) {
-			return s.Error()
-		}
-	}
-	return err.Error()
 }
 
 // formatSize writes a byte limit as people read it: "200 MiB".

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/audio/analysis"
+	"github.com/onairfm/onair/audio/decode"
 	"github.com/onairfm/onair/ingest/mp3"
 )
 
@@ -61,6 +63,14 @@ func TestIngestFixtures(t *testing.T) {
 		{"id3v1.mp3", "V1 Title", "V1 Artist", "V1 Album", 3030 * ms, 128000, 44100, 2},
 		{"untagged.mp3", "untagged", "", "", 3030 * ms, 128000, 44100, 2},
 		{"xss.mp3", "<img src=x onerror=alert(1)>", "<script>alert(2)</script>", "", 3030 * ms, 128000, 44100, 2},
+		{"mono48-art.mp3", "Mono Art", "", "", 1032 * ms, 64000, 48000, 1},
+		// WAV and FLAC: Bitrate is the file's average (0 here: checked
+		// against the size).
+		{"wav16-440.wav", "Wave 440", "Wav Artist", "Wav Album", 1000 * ms, 0, 44100, 2},
+		{"wav24-523-mono.wav", "wav24-523-mono", "", "", 1000 * ms, 0, 48000, 1},
+		{"wavext24-587.wav", "wavext24-587", "", "", 1000 * ms, 0, 22050, 2},
+		{"flac16-659.flac", "Flac 659", "Flac Artist", "Flac Album", 1000 * ms, 0, 44100, 2},
+		{"flac24-784-mono.flac", "flac24-784-mono", "", "", 1000 * ms, 0, 48000, 1},
 	}
 	dir := t.TempDir()
 	in := &Ingester{MediaDir: dir}
@@ -78,9 +88,22 @@ func TestIngestFixtures(t *testing.T) {
 			if d := (tr.Duration - tt.ffprobe).Abs(); d > 30*ms {
 				t.Errorf("Duration %v, ffprobe says %v", tr.Duration, tt.ffprobe)
 			}
-			if tr.Bitrate != tt.bitrate || tr.SampleRate != tt.rate || tr.Channels != tt.chans {
+			bitrate := tt.bitrate
+			if bitrate == 0 {
+				bitrate = int(float64(len(data)) * 8 / tr.Duration.Seconds())
+			}
+			if tr.Bitrate != bitrate || tr.SampleRate != tt.rate || tr.Channels != tt.chans {
 				t.Errorf("Bitrate %d, SampleRate %d, Channels %d; want %d, %d, %d",
-					tr.Bitrate, tr.SampleRate, tr.Channels, tt.bitrate, tt.rate, tt.chans)
+					tr.Bitrate, tr.SampleRate, tr.Channels, bitrate, tt.rate, tt.chans)
+			}
+			if want, _ := strings.CutPrefix(filepath.Ext(tt.file), "."); tr.Format != want || tr.Kind != onair.KindMusic {
+				t.Errorf("Format %q, Kind %q; want %q, music", tr.Format, tr.Kind, want)
+			}
+			if tr.Analysis == nil || tr.Analysis.CueOut <= tr.Analysis.CueIn || tr.Analysis.CueOut > tr.Duration+50*ms {
+				t.Errorf("Analysis %+v for %v of audio", tr.Analysis, tr.Duration)
+			}
+			if !strings.HasSuffix(tr.Path, "."+tr.Format) {
+				t.Errorf("Path %q does not end in the format", tr.Path)
 			}
 			if tr.Filename != tt.file || tr.Size != int64(len(data)) {
 				t.Errorf("Filename %q, Size %d; want %q, %d", tr.Filename, tr.Size, tt.file, len(data))
@@ -95,14 +118,16 @@ func TestIngestFixtures(t *testing.T) {
 			}
 		})
 	}
-	// Only the final files are left: no temporary file.
-	if got := entries(t, dir); len(got) != len(seen) {
+	// Only the final files and the two covers are left: no temporary file.
+	if got := entries(t, dir); len(got) != len(seen)+2 {
 		t.Errorf("MediaDir holds %v, want the %d tracks only", got, len(seen))
 	}
 }
 
 func TestIngestRejects(t *testing.T) {
 	tone := fixture(t, "tone440.mp3")
+	wav16 := fixture(t, "wav16-440.wav")
+	flac16 := fixture(t, "flac16-659.flac")
 	boom := errors.New("connection reset by peer")
 	tests := []struct {
 		name     string
@@ -115,14 +140,34 @@ func TestIngestRejects(t *testing.T) {
 	}{
 		{"mpeg-2.5", "mpeg25-8k.mp3", bytes.NewReader(fixture(t, "mpeg25-8k.mp3")), 0,
 			onair.EUnprocessable, "mpeg25-8k.mp3: MPEG-2.5 is not supported", mp3.ErrMPEG25},
-		{"wav renamed", "x.mp3", bytes.NewReader(fixture(t, "not-mp3.wav")), 0,
-			onair.EUnsupported, "x.mp3: not an MP3 file", mp3.ErrNoFrames},
-		{"wav", "x.wav", bytes.NewReader(fixture(t, "not-mp3.wav")), 0,
-			onair.EUnsupported, "x.wav: not an MP3 file", mp3.ErrNoFrames},
+		{"short wav renamed", "x.mp3", bytes.NewReader(fixture(t, "not-mp3.wav")), 0,
+			onair.EUnprocessable, "x.mp3: too short to play (0.05 s", nil},
 		{"png", "cover.mp3", strings.NewReader("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06\x00\x00\x00\x5c\x72\xa8\x66"), 0,
-			onair.EUnsupported, "cover.mp3: not an MP3 file", mp3.ErrNoFrames},
+			onair.EUnsupported, "cover.mp3: not an audio file", decode.ErrUnknownFormat},
 		{"text", "notes.mp3", strings.NewReader("Dear listener,\nthis is plain text, not audio.\n"), 0,
-			onair.EUnsupported, "notes.mp3: not an MP3 file", mp3.ErrNoFrames},
+			onair.EUnsupported, "notes.mp3: not an audio file", decode.ErrUnknownFormat},
+		{"float wav", "f.wav", bytes.NewReader(fixture(t, "wav-float.wav")), 0,
+			onair.EUnprocessable, "f.wav: WAV with 32-bit float samples is not supported", decode.ErrUnsupported},
+		{"8-bit wav", "8.wav", bytes.NewReader(fixture(t, "wav-8bit.wav")), 0,
+			onair.EUnprocessable, "8.wav: WAV with 8-bit PCM is not supported", decode.ErrUnsupported},
+		{"adpcm wav", "a.wav", bytes.NewReader(fixture(t, "wav-adpcm.wav")), 0,
+			onair.EUnprocessable, "a.wav: WAV with IMA ADPCM audio is not supported", decode.ErrUnsupported},
+		{"3-channel wav", "3.wav", bytes.NewReader(fixture(t, "wav-3ch.wav")), 0,
+			onair.EUnprocessable, "3.wav: WAV with 3 channels is not supported", decode.ErrUnsupported},
+		{"3-channel flac", "3.flac", bytes.NewReader(fixture(t, "flac-3ch.flac")), 0,
+			onair.EUnprocessable, "3.flac: FLAC with 3 channels is not supported", decode.ErrUnsupported},
+		{"cut wav", "cut.wav", bytes.NewReader(wav16[:len(wav16)*2/3]), 0,
+			onair.EUnprocessable, "cut.wav: cannot be decoded", decode.ErrCorrupt},
+		{"cut flac", "cut.flac", bytes.NewReader(flac16[:len(flac16)*2/3]), 0,
+			onair.EUnprocessable, "cut.flac: cannot be decoded", decode.ErrCorrupt},
+		{"silent wav", "quiet.wav", bytes.NewReader(pcmWAV(make([]int16, 44100*2), 44100, 2)), 0,
+			onair.EUnprocessable, "quiet.wav: the audio is silent", analysis.ErrSilent},
+		{"short wav", "short.wav", bytes.NewReader(pcmWAV(sine(440, 44100, 0.3), 44100, 1)), 0,
+			onair.EUnprocessable, "short.wav: too short to play (0.30 s", nil},
+		{"long wav", "long.wav", bytes.NewReader(pcmWAV(sine(440, 8000, 3), 8000, 1)), 0,
+			onair.EUnprocessable, "long.wav: too long (more than 2s of audio)", nil},
+		{"tiny frames", "tiny.mp3", bytes.NewReader(tinyFrames(1 << 20)), 0,
+			onair.EUnprocessable, "tiny.mp3: bitrate too low (8 kbit/s", nil},
 		{"empty", "empty.mp3", strings.NewReader(""), 0,
 			onair.EUnprocessable, "empty.mp3: empty file", nil},
 		{"first 100 bytes", "cut.mp3", bytes.NewReader(tone[:100]), 0,
@@ -144,12 +189,12 @@ func TestIngestRejects(t *testing.T) {
 		{"reader stuck", "stuck.mp3", stuckReader{}, 0,
 			onair.EInvalid, "stuck.mp3: upload interrupted", io.ErrNoProgress},
 		{"path in name", `C:\Users\me\..\evil.wav`, bytes.NewReader(fixture(t, "not-mp3.wav")), 0,
-			onair.EUnsupported, "evil.wav: not an MP3 file", nil},
+			onair.EUnprocessable, "evil.wav: too short to play", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			in := &Ingester{MediaDir: dir, MaxBytes: tt.max}
+			in := &Ingester{MediaDir: dir, MaxBytes: tt.max, MaxDuration: 2 * time.Second}
 			tr, err := in.Ingest(context.Background(), tt.filename, tt.r)
 			if err == nil {
 				t.Fatalf("accepted: %+v", tr)
@@ -212,24 +257,34 @@ func garbageFrames() []byte {
 	return out
 }
 
-// decode checks that every frame gave its samples.
-func TestDecodeCountsSamples(t *testing.T) {
-	data := fixture(t, "tone700-mpeg2.mp3")
-	info, err := mp3.Probe(bytes.NewReader(data))
+// measure stops at the length limit and on a cancelled context.
+func TestMeasure(t *testing.T) {
+	s, err := decode.Open(filepath.Join(testdata, "tone700-mpeg2.mp3"), onair.FormatMP3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := decode(context.Background(), bytes.NewReader(data), info); err != nil {
-		t.Fatalf("decode: %v", err)
+	defer s.Close()
+	info, err := mp3.Probe(bytes.NewReader(fixture(t, "tone700-mpeg2.mp3")))
+	if err != nil {
+		t.Fatal(err)
 	}
-	info.Samples++
-	if err := decode(context.Background(), bytes.NewReader(data), info); !errors.Is(err, errShortDecode) {
-		t.Errorf("decode with a sample missing: %v, want errShortDecode", err)
+	frames, res, err := measure(context.Background(), s, 1<<30)
+	if err != nil || frames != info.Samples {
+		t.Fatalf("measure: %d frames, %v; want %d", frames, err, info.Samples)
+	}
+	if res.Loudness > -3 || res.Loudness < -20 || res.CueOut < 5*time.Second {
+		t.Errorf("analysis %+v", res)
+	}
+	if err := s.SeekFrame(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := measure(context.Background(), s, 22050); !errors.Is(err, errTooLong) {
+		t.Errorf("measure over the limit: %v, want errTooLong", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := decode(ctx, bytes.NewReader(data), info); !errors.Is(err, context.Canceled) {
-		t.Errorf("decode with a cancelled ctx: %v", err)
+	if _, _, err := measure(ctx, s, 1<<30); !errors.Is(err, context.Canceled) {
+		t.Errorf("measure with a cancelled ctx: %v", err)
 	}
 }
 
@@ -336,9 +391,9 @@ func TestCleanFilename(t *testing.T) {
 		{"../../x.mp3", "x.mp3"},
 		{`C:\a\b.mp3`, "b.mp3"},
 		{"/etc/passwd", "passwd"},
-		{"", "upload.mp3"},
-		{"..", "upload.mp3"},
-		{"dir/", "upload.mp3"},
+		{"", "upload"},
+		{"..", "upload"},
+		{"dir/", "upload"},
 		{"a\x00b\nc.mp3", "a / b c.mp3"},
 		{"  spaced   out .mp3 ", "spaced out .mp3"},
 		{"Café ♪.mp3", "Café ♪.mp3"},

@@ -2,61 +2,57 @@ package relay
 
 import "time"
 
-// clock is a station's playout clock: it turns wall time into stream time
-// and says whether the next piece of audio is due.
+// clock is a station's playout clock: it turns wall time into stream time,
+// counted in frames of the station's mix.
 //
-// Stream time is counted in samples per track, not by adding up rounded
-// frame durations, so a station that plays for weeks does not drift from
-// the wall clock: 1152/44100 s is not a whole number of nanoseconds. Every
-// decision is made from the clock's start, never by sleeping a frame's
-// length, so a late tick is caught up at the next one.
+// Stream time is a frame count, never a sum of rounded durations, so a
+// station that plays for weeks does not drift from the wall clock: 1152/44100
+// s is not a whole number of nanoseconds. Every decision is made from the
+// clock's start, never by sleeping a block's length, so a late tick is
+// caught up at the next one.
 type clock struct {
-	start time.Time // wall time of stream time zero
-
-	base       time.Duration // stream time at which the current run of samples began
-	rate       int           // samples per second of the current run
-	samples    int64         // samples released in the current run
-	maxCatchUp time.Duration // lag beyond which the clock jumps instead of bursting
+	start      time.Time // wall time of frame zero
+	rate       int       // frames per second
+	maxCatchUp time.Duration
 }
 
 // newClock starts a clock at now. When the clock falls more than maxCatchUp
 // behind (the process was stopped, the machine suspended), it skips ahead
 // instead of releasing the whole gap at once.
-func newClock(now time.Time, maxCatchUp time.Duration) *clock {
-	return &clock{start: now, maxCatchUp: maxCatchUp}
+func newClock(now time.Time, rate int, maxCatchUp time.Duration) *clock {
+	return &clock{start: now, rate: rate, maxCatchUp: maxCatchUp}
 }
 
-// pos is the stream time released so far.
-func (c *clock) pos() time.Duration {
-	if c.rate == 0 {
-		return c.base
+// due is the number of frames that have played by wall time now.
+func (c *clock) due(now time.Time) int64 {
+	d := now.Sub(c.start)
+	if d <= 0 {
+		return 0
 	}
-	return c.base + time.Duration(c.samples*int64(time.Second)/int64(c.rate))
+	return c.frames(d)
 }
 
-// due reports whether audio starting at the current position should be
-// released at wall time now.
-func (c *clock) due(now time.Time) bool {
-	return c.pos() <= now.Sub(c.start)
+// dur is the stream time of frame f.
+// Whole seconds and the rest are converted apart, so that months of
+// frames or nanoseconds never overflow an int64.
+func (c *clock) dur(f int64) time.Duration {
+	r := int64(c.rate)
+	return time.Duration(f/r)*time.Second + time.Duration(f%r*int64(time.Second)/r)
 }
 
-// advance records that samples more samples at rate were released.
-func (c *clock) advance(samples, rate int) {
-	if rate != c.rate {
-		c.base = c.pos()
-		c.rate = rate
-		c.samples = 0
-	}
-	c.samples += int64(samples)
+// frames is how many frames d lasts.
+func (c *clock) frames(d time.Duration) int64 {
+	r := int64(c.rate)
+	return int64(d/time.Second)*r + int64(d%time.Second)*r/int64(time.Second)
 }
 
-// wall is the wall time at which stream time d is played.
-func (c *clock) wall(d time.Duration) time.Time { return c.start.Add(d) }
+// wall is the wall time at which frame f plays.
+func (c *clock) wall(f int64) time.Time { return c.start.Add(c.dur(f)) }
 
-// catchUp moves the clock's start forward when it lags too far behind now,
-// and reports by how much.
-func (c *clock) catchUp(now time.Time) time.Duration {
-	lag := now.Sub(c.start) - c.pos()
+// catchUp moves the clock's start forward when the frames released so far
+// lag too far behind now, and reports by how much.
+func (c *clock) catchUp(now time.Time, pos int64) time.Duration {
+	lag := now.Sub(c.start) - c.dur(pos)
 	if c.maxCatchUp <= 0 || lag <= c.maxCatchUp {
 		return 0
 	}

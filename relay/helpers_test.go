@@ -13,11 +13,13 @@ import (
 
 // fixtureTracks describes the fixtures the relay tests play.
 var fixtureTracks = map[string]onair.Track{
-	"tone440.mp3":      {Title: "Tone 440", Artist: "Test Artist", Bitrate: 128000, SampleRate: 44100, Channels: 2},
-	"tone880.mp3":      {Title: "Tone 880", Artist: "Test Artist", Bitrate: 128000, SampleRate: 44100, Channels: 2},
-	"tone1320.mp3":     {Title: "Tone 1320", Artist: "Other Artist", Bitrate: 128000, SampleRate: 44100, Channels: 2},
-	"tone660-48k.mp3":  {Title: "Tone 660 48k", Artist: "Test Artist", Bitrate: 128000, SampleRate: 48000, Channels: 2},
-	"tone440-320k.mp3": {Title: "Tone 440 320k", Bitrate: 320000, SampleRate: 44100, Channels: 2},
+	"tone440.mp3":       {Title: "Tone 440", Artist: "Test Artist", Bitrate: 128000, SampleRate: 44100, Channels: 2, Duration: 8045 * time.Millisecond},
+	"tone880.mp3":       {Title: "Tone 880", Artist: "Test Artist", Bitrate: 128000, SampleRate: 44100, Channels: 2, Duration: 8045 * time.Millisecond},
+	"tone1320.mp3":      {Title: "Tone 1320", Artist: "Other Artist", Bitrate: 128000, SampleRate: 44100, Channels: 2, Duration: 8045 * time.Millisecond},
+	"tone660-48k.mp3":   {Title: "Tone 660 48k", Artist: "Test Artist", Bitrate: 128000, SampleRate: 48000, Channels: 2, Duration: 6024 * time.Millisecond},
+	"tone440-320k.mp3":  {Title: "Tone 440 320k", Bitrate: 320000, SampleRate: 44100, Channels: 2, Duration: 5041 * time.Millisecond},
+	"tone550-mono.mp3":  {Title: "Tone 550 mono", Bitrate: 64000, SampleRate: 44100, Channels: 1, Duration: 6034 * time.Millisecond},
+	"tone700-mpeg2.mp3": {Title: "Tone 700 22k", Bitrate: 64000, SampleRate: 22050, Channels: 2, Duration: 5067 * time.Millisecond},
 }
 
 // mediaDir copies the named fixtures into a temp media directory and
@@ -55,16 +57,4 @@ func (r *recorder) all() []onair.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]onair.Event(nil), r.events...)
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

@@ -33,6 +33,7 @@ type listener struct {
 	chunks []*chunk // reused between writes
 	bufs   [][]byte // reused between writes
 	sent   int64    // audio and metadata bytes written
+	begun  bool     // the first chunk went out
 }
 
 // errTooSlow ends a listener that fell too far behind the station clock.
@@ -77,6 +78,12 @@ func (l *listener) run(ctx context.Context) error {
 // write sends the collected chunks in one go.
 func (l *listener) write() error {
 	bufs := l.bufs[:0]
+	if !l.begun && len(l.chunks) > 0 {
+		l.begun = true
+		if c := l.chunks[0]; len(c.head) > 0 && !c.headInData {
+			bufs = append(bufs, c.head)
+		}
+	}
 	for _, c := range l.chunks {
 		bufs = appendChunk(bufs, c, l.framer)
 	}

@@ -1,18 +1,26 @@
 // Package relay plays live stations and fans their audio out to listeners.
-// Each live station has one clock that releases its MP3 frames in real time
-// whether or not anyone listens; HTTP listeners share one buffer of those
-// frames and WebRTC listeners share one Opus encoder and one track. What
-// happens is published through a small interface: relay knows nothing of
-// WebSockets or storage.
+// Each live station has one clock that decides what plays in real time
+// whether or not anyone listens; while someone does, the station's mix
+// (audio/mix) is encoded once per output: MP3 and Ogg/Opus chunks shared
+// by every HTTP listener of a mount, Opus packets written to the station's
+// WebRTC track. What happens is published through a small interface:
+// relay knows nothing of WebSockets, storage or pion. The WebRTC side
+// (package rtc, wired in by cmd/onair) is reached through WebRTCTrack and
+// makes its own peers; relay only hears how many are listening.
 package relay
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/audio/decode"
+	"github.com/onairfm/onair/audio/limiter"
+	"github.com/onairfm/onair/audio/mix"
 	"github.com/onairfm/onair/playlist"
 )
 
@@ -32,8 +40,9 @@ type Relay struct {
 
 	// Opus configures the per-station encoder for WebRTC listeners.
 	Opus OpusConfig
-	// WebRTC serves browsers; nil leaves stations HTTP-only.
-	WebRTC *WebRTC
+	// WebRTC serves browsers: it makes each live station's track (an
+	// *rtc.Server, adapted by cmd/onair). nil leaves stations HTTP-only.
+	WebRTC webrtcServer
 
 	// Burst is how much recent audio a new HTTP listener gets at once.
 	Burst time.Duration // default 4 s
@@ -53,10 +62,10 @@ type Relay struct {
 	// PublicURL is the server's address for links given to players;
 	// empty uses the address the client asked for.
 	PublicURL string
-	// OnSession, when set, is told of every listening session twice: when
-	// an HTTP listener connects or a WebRTC peer first connects (End
-	// zero), and when it leaves (End set, same ID). It is called on the
-	// listener's or pion's goroutines and must not block.
+	// OnSession, when set, is told of every HTTP listening session twice:
+	// when the listener connects (End zero) and when it leaves (End set,
+	// same ID). It is called on the listener's goroutine and must not
+	// block. (WebRTC sessions come from rtc.Server.OnSession.)
 	OnSession func(onair.ListenSession)
 
 	stats stats
@@ -153,39 +162,96 @@ func (r *Relay) Start(info StationInfo, tracks []onair.Track, opts PlayOptions) 
 
 func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOptions) (*station, error) {
 	now := r.now()
+	a := withAudioDefaults(info.Audio)
+	info.Audio = a
 	ctx, cancel := context.WithCancel(context.Background())
+	music, jingles := splitKinds(tracks)
 	s := &station{
 		ctx:       ctx,
 		cancel:    cancel,
 		r:         r,
 		slug:      info.Slug,
 		info:      info,
-		ring:      newRing(r.ringSize()),
 		cmds:      make(chan func() bool),
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 		start:     now,
 		log:       r.logger().With("station", info.Slug),
 		listeners: map[*listener]conn{},
-		queue:     playlist.New(tracks, opts.Shuffle, opts.Loop, nil),
-		src:       source{dir: r.MediaDir},
-		clk:       newClock(now, 2*time.Second),
+		audio:     a,
+		rate:      a.SampleRate,
+		queue:     playlist.New(music, opts.Shuffle, opts.Loop, nil),
+		jingles:   rotation{tracks: jingles},
+		clk:       newClock(now, a.SampleRate, 2*time.Second),
+	}
+	s.mix = mix.Mixer{
+		Rate:    a.SampleRate,
+		Open:    r.opener(),
+		Limiter: limiter.New(a.SampleRate, mix.Channels, ceilingDBTP),
+		OnError: func(t onair.Track, err error) {
+			s.log.Warn("track cannot be played; it sounds as silence", "track", t.ID, "err", err)
+		},
+	}
+	s.bitrate.Store(int64(a.MP3Bitrate))
+	mp3Ring, oggRing := newRing(r.ringSize()), newRing(r.ringSize())
+	mp3, err := newMP3Encoder(mp3Ring, a.SampleRate, a.MP3Bitrate)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	ogg, err := newOggEncoder(oggRing, a.SampleRate, r.Opus)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.mounts = [2]*mount{
+		{kind: mountMP3, ring: mp3Ring, enc: mp3},
+		{kind: mountOgg, ring: oggRing, enc: ogg},
 	}
 	if r.WebRTC != nil {
-		enc, err := newOpusEncoder(r.Opus)
+		t, err := r.WebRTC.NewTrack(info.Slug, webrtcPeers{s})
 		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("relay: webrtc track for %s: %w", info.Slug, err)
+		}
+		enc, err := newRTCEncoder(t, a.SampleRate, r.Opus)
+		if err != nil {
+			t.Close()
 			cancel()
 			return nil, err
 		}
-		t, err := r.WebRTC.newStationTrack(info.Slug, s.wake)
-		if err != nil {
-			cancel()
-			return nil, err
-		}
-		s.webrtc = t
-		s.opus = &opusPath{track: t, enc: enc}
+		s.webrtc, s.rtc = t, enc
 	}
 	return s, nil
+}
+
+// ceilingDBTP is the true-peak ceiling of every station's mix.
+const ceilingDBTP = -1
+
+// withAudioDefaults fills what a station's settings leave unset.
+func withAudioDefaults(a onair.AudioSettings) onair.AudioSettings {
+	if a.SampleRate != 44100 && a.SampleRate != 48000 {
+		a.SampleRate = 44100
+	}
+	if a.MP3Bitrate <= 0 {
+		a.MP3Bitrate = 128000
+	}
+	return a
+}
+
+// opener opens tracks from the media directory.
+func (r *Relay) opener() mix.Opener {
+	return func(t onair.Track) (mix.Source, error) {
+		format := t.Format
+		if format == "" {
+			format = onair.FormatMP3
+		}
+		src, err := decode.Open(filepath.Join(r.MediaDir, filepath.Base(t.Path)), format)
+		if err != nil {
+			return nil, fmt.Errorf("relay: open track %d: %w", t.ID, err)
+		}
+		return src, nil
+	}
 }
 
 // Stop takes a station off air and disconnects its listeners.
@@ -213,9 +279,14 @@ func (r *Relay) ended(s *station) {
 	}
 	s.log.Info("station ran out of tracks; off air")
 	// The clock goroutine is the caller: release everything else without
-	// waiting for it.
+	// waiting for it, on a goroutine Close waits for. The station goroutine
+	// still counts in r.wg here, so Add cannot race Close's Wait to zero.
 	s.cancel()
-	go s.disconnect()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		s.disconnect()
+	}()
 	r.publish(onair.Event{Kind: onair.EventStopped, Station: s.slug})
 }
 
@@ -262,18 +333,16 @@ func (r *Relay) SetPlaylist(slug string, tracks []onair.Track, shuffle, loop boo
 }
 
 // SetAudio changes how a live station sounds: crossfade, loudness and
-// jingles apply from the next track change, the MP3 output's rate and
-// bitrate from the next listener reconnect. A station that is not live
-// gets ErrNotLive.
+// jingles apply from the next track on. The MP3 bitrate applies when the
+// MP3 mount's encoder next starts, and the sample rate when the station
+// next goes live: changing them under connected players would break them.
+// A station that is not live gets ErrNotLive.
 func (r *Relay) SetAudio(slug string, a onair.AudioSettings) error {
 	s := r.get(slug)
 	if s == nil {
 		return ErrNotLive
 	}
-	s.mu.Lock()
-	s.info.Audio = a
-	s.mu.Unlock()
-	return nil
+	return s.do(func() bool { return s.setAudio(a) })
 }
 
 // SetInfo updates the name, description and genre a live station shows to
@@ -287,22 +356,14 @@ func (r *Relay) SetInfo(info StationInfo) {
 	}
 }
 
-// Status is a station's state as listeners see it.
-type Status struct {
-	Live       bool
-	StartedAt  time.Time
-	NowPlaying *onair.NowPlaying
-	Listeners  onair.Listeners
-}
-
 // Status returns the state of a station; a station that is not on air is
 // simply not Live.
-func (r *Relay) Status(slug string) Status {
+func (r *Relay) Status(slug string) onair.StationStatus {
 	s := r.get(slug)
 	if s == nil {
-		return Status{}
+		return onair.StationStatus{}
 	}
-	return Status{Live: true, StartedAt: s.start, NowPlaying: s.nowPlaying(), Listeners: s.listenerCounts()}
+	return onair.StationStatus{Live: true, StartedAt: s.start, NowPlaying: s.nowPlaying(), Listeners: s.listenerCounts(), Source: s.liveSource()}
 }
 
 // Close stops every station without announcing it: they were live when the
@@ -323,7 +384,7 @@ func (r *Relay) Close() error {
 // release frees what a station that never ran holds.
 func (s *station) release() {
 	s.cancel()
-	s.src.close()
+	s.mix.Close()
 	s.closeWebRTC()
 }
 
@@ -336,7 +397,9 @@ func (s *station) shutdown() {
 
 // disconnect ends every listener of a station that is no longer playing.
 func (s *station) disconnect() {
-	s.ring.close()
+	for _, m := range s.mounts {
+		m.ring.close()
+	}
 	s.mu.Lock()
 	s.stopped = true
 	for _, c := range s.listeners {

@@ -15,6 +15,11 @@ type chunk struct {
 	dur   time.Duration
 	data  []byte
 	marks []mark // marks[0].off is 0: the title at the chunk's start
+	// head is, for Ogg, the header pages of the logical stream in force at
+	// the chunk's start: a listener that starts here is sent them first,
+	// unless the chunk's data starts with them (headInData).
+	head       []byte
+	headInData bool
 }
 
 // mark says which ICY metadata block describes the audio from off on.
@@ -31,6 +36,7 @@ type ring struct {
 	mu     sync.Mutex
 	chunks []*chunk // circular, indexed by seq % len
 	next   uint64   // seq the next published chunk gets
+	floor  uint64   // chunks before it were dropped by reset
 	notify chan struct{}
 	closed bool
 }
@@ -56,9 +62,18 @@ func (r *ring) publish(c *chunk) {
 // oldest is the seq of the oldest chunk held. The caller holds r.mu.
 func (r *ring) oldest() uint64 {
 	if r.next < uint64(len(r.chunks)) {
-		return 0
+		return r.floor
 	}
-	return r.next - uint64(len(r.chunks))
+	return max(r.floor, r.next-uint64(len(r.chunks)))
+}
+
+// reset drops every chunk: the encoder stopped, and what it made before is
+// no longer recent audio. Sequence numbers go on.
+func (r *ring) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.floor = r.next
+	clear(r.chunks)
 }
 
 // read appends to dst the chunks from seq from on. When there are none yet
@@ -115,12 +130,48 @@ func (r *ring) close() {
 	}
 }
 
-// chunkBuilder collects released frames into the next chunk. Only the
-// station clock uses it.
+// chunkBuilder collects encoded frames or pages into the next chunk. Only
+// the station goroutine uses it.
 type chunkBuilder struct {
 	cur   *chunk
 	block []byte // title block in force
+	head  []byte // Ogg header pages in force
 	hint  int    // capacity for the next chunk's data
+}
+
+// open starts the next chunk when none is being built.
+func (b *chunkBuilder) open(at time.Duration) {
+	if b.cur == nil {
+		b.cur = &chunk{at: at, data: make([]byte, 0, max(b.hint, 4096)), marks: []mark{{block: b.block}}, head: b.head}
+	}
+}
+
+// grow adds dur of audio whose bytes come later (Ogg packets wait for
+// their page).
+func (b *chunkBuilder) grow(dur time.Duration) {
+	b.open(0)
+	b.cur.dur += dur
+}
+
+// addPages appends whole Ogg pages.
+func (b *chunkBuilder) addPages(p []byte, dur time.Duration) {
+	if len(p) == 0 && dur == 0 {
+		return
+	}
+	b.open(0)
+	b.cur.data = append(b.cur.data, p...)
+	b.cur.dur += dur
+}
+
+// startChain begins a new Ogg logical stream whose header pages are head.
+// The caller published the chunk before, so the chain starts a chunk.
+func (b *chunkBuilder) startChain(head []byte) {
+	b.head = head
+	b.open(0)
+	if len(b.cur.data) == 0 {
+		b.cur.head, b.cur.headInData = head, true
+	}
+	b.cur.data = append(b.cur.data, head...)
 }
 
 // setBlock makes block describe the audio added from now on.
@@ -138,9 +189,7 @@ func (b *chunkBuilder) setBlock(block []byte) {
 
 // add appends one frame released at stream time at.
 func (b *chunkBuilder) add(frame []byte, at, dur time.Duration) {
-	if b.cur == nil {
-		b.cur = &chunk{at: at, data: make([]byte, 0, max(b.hint, 4096)), marks: []mark{{block: b.block}}}
-	}
+	b.open(at)
 	b.cur.data = append(b.cur.data, frame...)
 	b.cur.dur += dur
 }

@@ -1,19 +1,15 @@
 package relay
 
 import (
-	"sync/atomic"
 	"time"
 
 	"github.com/onairfm/onair"
 )
 
-// sessionSeq numbers listening sessions within the process.
-var sessionSeq atomic.Uint64
-
 // newSession is a listening session starting now; nobody is told yet.
 func (s *station) newSession(transport, userAgent string) onair.ListenSession {
 	return onair.ListenSession{
-		ID:        sessionSeq.Add(1),
+		ID:        onair.NextListenSessionID(),
 		Station:   s.slug,
 		Transport: transport,
 		UserAgent: userAgent,

@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // sessions collects what Relay.OnSession is told.
@@ -56,34 +55,9 @@ func TestOnSessionHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "the session to start", func() bool { return len(got.get()) == 1 })
+	testutil.Eventually(t, 5*time.Second, "the session to start", func() bool { return len(got.get()) == 1 })
 	cancel()
 	resp.Body.Close()
-	eventually(t, 10*time.Second, "the session to end", func() bool { return len(got.get()) == 2 })
+	testutil.Eventually(t, 10*time.Second, "the session to end", func() bool { return len(got.get()) == 2 })
 	checkPair(t, got.get(), onair.TransportHTTP, "VLC/3.0.20 LibVLC/3.0.20")
-}
-
-func TestOnSessionWebRTC(t *testing.T) {
-	var got sessions
-	r := rtcStation(t, &WebRTC{LoopbackOnly: true})
-	r.OnSession = got.add
-	client := offerer(t)
-	ctx := onair.WithUserAgent(context.Background(), "Mozilla/5.0 Firefox/128.0")
-	p, err := r.NewPeer(ctx, "s", func(onair.ICECandidate) {}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, err := p.Answer(client.LocalDescription().SDP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 10*time.Second, "the session to start once connected", func() bool { return len(got.get()) == 1 })
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 10*time.Second, "the session to end", func() bool { return len(got.get()) == 2 })
-	checkPair(t, got.get(), onair.TransportWebRTC, "Mozilla/5.0 Firefox/128.0")
 }

@@ -11,6 +11,11 @@ type stats struct {
 	httpConnects atomic.Int64
 	httpDropped  atomic.Int64
 	bytesSent    atomic.Int64
+
+	sourceConnects     atomic.Int64
+	sourceDisconnects  atomic.Int64
+	sourceBytes        atomic.Int64
+	sourceDecodeErrors atomic.Int64
 }
 
 var (
@@ -19,11 +24,17 @@ var (
 	descConnects  = prometheus.NewDesc("onair_http_listener_connects_total", "HTTP listeners that connected.", nil, nil)
 	descDropped   = prometheus.NewDesc("onair_http_listeners_dropped_total", "HTTP listeners dropped for falling behind.", nil, nil)
 	descBytes     = prometheus.NewDesc("onair_http_sent_bytes_total", "Bytes sent to HTTP listeners that have left.", nil, nil)
+
+	descSourceConnects    = prometheus.NewDesc("onair_source_connects_total", "Live sources that took the air.", nil, nil)
+	descSourceDisconnects = prometheus.NewDesc("onair_source_disconnects_total", "Live sources that gave the air back.", nil, nil)
+	descSourceBytes       = prometheus.NewDesc("onair_source_received_bytes_total", "Bytes received from live sources.", nil, nil)
+	descSourceDecodeErrs  = prometheus.NewDesc("onair_source_decode_errors_total", "Live source audio that did not decode.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (r *Relay) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStations, descListeners, descConnects, descDropped, descBytes} {
+	for _, d := range []*prometheus.Desc{descStations, descListeners, descConnects, descDropped, descBytes,
+		descSourceConnects, descSourceDisconnects, descSourceBytes, descSourceDecodeErrs} {
 		ch <- d
 	}
 }
@@ -46,4 +57,8 @@ func (r *Relay) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descConnects, prometheus.CounterValue, float64(r.stats.httpConnects.Load()))
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(r.stats.httpDropped.Load()))
 	ch <- prometheus.MustNewConstMetric(descBytes, prometheus.CounterValue, float64(r.stats.bytesSent.Load()))
+	ch <- prometheus.MustNewConstMetric(descSourceConnects, prometheus.CounterValue, float64(r.stats.sourceConnects.Load()))
+	ch <- prometheus.MustNewConstMetric(descSourceDisconnects, prometheus.CounterValue, float64(r.stats.sourceDisconnects.Load()))
+	ch <- prometheus.MustNewConstMetric(descSourceBytes, prometheus.CounterValue, float64(r.stats.sourceBytes.Load()))
+	ch <- prometheus.MustNewConstMetric(descSourceDecodeErrs, prometheus.CounterValue, float64(r.stats.sourceDecodeErrors.Load()))
 }

@@ -18,15 +18,22 @@ import (
 // Metaint is the number of audio bytes between two ICY metadata blocks.
 const Metaint = 16000
 
-// ServeStream serves GET /stream/{slug} and /stream/{slug}.mp3: the live
-// MP3 stream, Icecast style. A station that is not on air answers 404, as
-// Icecast does for a mount with no source.
+// ServeStream serves GET /stream/{slug} and /stream/{slug}.mp3, the live
+// MP3 stream, and /stream/{slug}.opus, the same mix as Ogg/Opus, Icecast
+// style. A station that is not on air answers 404, as Icecast does for a
+// mount with no source.
 //
 // The connection is taken over from net/http: the listener then needs no
 // handler goroutine, no chunked encoding and no response buffer, and its
 // audio goes out with one vectored write per chunk.
 func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
-	slug := strings.TrimSuffix(strings.TrimPrefix(req.URL.Path, "/stream/"), ".mp3")
+	slug := strings.TrimPrefix(req.URL.Path, "/stream/")
+	kind := mountMP3
+	if name, ok := strings.CutSuffix(slug, ".opus"); ok {
+		slug, kind = name, mountOgg
+	} else {
+		slug = strings.TrimSuffix(slug, ".mp3")
+	}
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
@@ -38,10 +45,12 @@ func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	metaint := 0
-	if strings.TrimSpace(req.Header.Get("Icy-MetaData")) == "1" {
+	// Ogg carries its titles in its own headers (OpusTags), as Icecast's
+	// Ogg mounts do: no ICY blocks there.
+	if kind == mountMP3 && strings.TrimSpace(req.Header.Get("Icy-MetaData")) == "1" {
 		metaint = Metaint
 	}
-	head := s.header(req, metaint)
+	head := s.header(req, kind, metaint)
 	if req.Method == http.MethodHead {
 		for k, v := range head {
 			w.Header()[k] = v
@@ -62,7 +71,7 @@ func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
 			_ = c.Close()
 			return
 		}
-		s.serve(c, c, metaint, false, req.UserAgent())
+		s.serve(kind, c, c, metaint, false, req.UserAgent())
 		return
 	}
 	// Servers that cannot hand the connection over (HTTP/2): stream through
@@ -72,14 +81,18 @@ func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	s.serve(flushWriter{w: w, rc: rc}, nil, metaint, true, req.UserAgent())
+	s.serve(kind, flushWriter{w: w, rc: rc}, nil, metaint, true, req.UserAgent())
 }
 
 // header is the Icecast-style response header for a new listener.
-func (s *station) header(req *http.Request, metaint int) http.Header {
+func (s *station) header(req *http.Request, kind mountKind, metaint int) http.Header {
 	info := s.stationInfo()
 	h := http.Header{}
-	h.Set("Content-Type", "audio/mpeg")
+	if kind == mountOgg {
+		h.Set("Content-Type", "audio/ogg")
+	} else {
+		h.Set("Content-Type", "audio/mpeg")
+	}
 	h.Set("Cache-Control", "no-cache, no-store")
 	h.Set("Pragma", "no-cache")
 	h.Set("Expires", "Mon, 26 Jul 1997 05:00:00 GMT")
@@ -89,7 +102,11 @@ func (s *station) header(req *http.Request, metaint int) http.Header {
 	h.Set("icy-genre", onair.OneLine(info.Genre))
 	h.Set("icy-url", baseURL(req, s.r.PublicURL)+"/stations/"+s.slug)
 	h.Set("icy-pub", "0")
-	if br := s.bitrate.Load(); br > 0 {
+	br := s.bitrate.Load()
+	if kind == mountOgg {
+		br = int64(s.r.Opus.withDefaults().Bitrate)
+	}
+	if br > 0 {
 		h.Set("icy-br", strconv.FormatInt((br+500)/1000, 10))
 	}
 	if metaint > 0 {
@@ -98,13 +115,14 @@ func (s *station) header(req *http.Request, metaint int) http.Header {
 	return h
 }
 
-// serve adds a listener to the station. With wait it runs the listener on
-// the calling goroutine; otherwise on its own, owned by the station.
-func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool, userAgent string) {
+// serve adds a listener to a mount of the station. With wait it runs the
+// listener on the calling goroutine; otherwise on its own, owned by the
+// station.
+func (s *station) serve(kind mountKind, w conn, closer net.Conn, metaint int, wait bool, userAgent string) {
+	m := s.mounts[kind]
 	l := &listener{
 		conn:   w,
-		ring:   s.ring,
-		next:   s.ring.burstStart(s.r.burst()),
+		ring:   m.ring,
 		maxLag: s.r.maxLag(),
 	}
 	if metaint > 0 {
@@ -118,9 +136,16 @@ func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool, userAge
 		}
 		return
 	}
+	// Under mu: the station clears the ring only with no listener on the
+	// mount, so the burst chosen here stays valid. A mount that is not
+	// encoding yet has an empty ring: the listener starts at the burst the
+	// station hands out when it wakes the encoder.
+	l.next = m.ring.burstStart(s.r.burst())
+	m.listeners++
 	s.listeners[l] = w
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.nudge()
 	s.httpCount.Add(1)
 	s.publishListeners()
 	s.r.stats.httpConnects.Add(1)
@@ -134,7 +159,9 @@ func (s *station) serve(w conn, closer net.Conn, metaint int, wait bool, userAge
 		}
 		s.mu.Lock()
 		delete(s.listeners, l)
+		m.listeners--
 		s.mu.Unlock()
+		s.nudge()
 		s.httpCount.Add(-1)
 		s.publishListeners()
 		s.sessionEnded(sess)
@@ -189,8 +216,10 @@ func baseURL(req *http.Request, public string) string {
 	if public != "" {
 		return strings.TrimSuffix(public, "/")
 	}
+	// The web edge strips X-Forwarded-Proto from everyone but trusted
+	// proxies and sets it when the client came over https.
 	scheme := "http"
-	if req.TLS != nil {
+	if req.TLS != nil || req.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"
 	}
 	return scheme + "://" + req.Host

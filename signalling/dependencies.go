@@ -30,21 +30,14 @@ type controller interface {
 // stationState tells what a client joining a station's room gets at once.
 // An unknown station is an onair ENotFound error.
 type stationState interface {
-	StationState(ctx context.Context, slug string) (State, error)
+	StationState(ctx context.Context, slug string) (onair.StationStatus, error)
 }
 
-// State is a station's live state at one moment, as a joining client sees
-// it.
-type State struct {
-	Live       bool
-	NowPlaying *onair.NowPlaying // nil when not live or nothing playing
-	Listeners  onair.Listeners
-}
-
-// peerFactory is the relay side of WebRTC. It works on SDP strings so the
-// hub never touches pion. The callbacks run on the relay's goroutines; the
-// hub only queues their work. onClose tells that the relay closed the peer
-// (station stopped, ICE failed) so the hub forgets it.
+// peerFactory is the server's WebRTC side (package rtc, wired by cmd). It
+// works on SDP strings so the hub never touches pion. The callbacks run on
+// the WebRTC side's goroutines; the hub only queues their work. onClose
+// tells that the WebRTC side closed the peer (station stopped, ICE failed)
+// so the hub forgets it.
 type peerFactory interface {
 	NewPeer(ctx context.Context, station string, onCandidate func(onair.ICECandidate), onClose func()) (Peer, error)
 }

@@ -11,8 +11,8 @@ import (
 // is being made; a real answer gathers a handful.
 const maxHeldCandidates = 64
 
-// peerEntry is a socket's PeerConnection for one station. The relay calls
-// its callbacks on its own goroutines; they only queue messages.
+// peerEntry is a socket's PeerConnection for one station. The WebRTC side
+// calls its callbacks on its own goroutines; they only queue messages.
 type peerEntry struct {
 	c       *conn
 	station string
@@ -42,7 +42,7 @@ func (e *peerEntry) onCandidate(cand onair.ICECandidate) {
 	}
 }
 
-// onClose is the relay saying it closed the PeerConnection.
+// onClose is the WebRTC side saying it closed the PeerConnection.
 func (e *peerEntry) onClose() {
 	e.mu.Lock()
 	e.closed = true
@@ -50,8 +50,8 @@ func (e *peerEntry) onClose() {
 	e.c.forgetPeer(e)
 }
 
-// close closes the relay's PeerConnection once. It is called without any
-// lock held, since the relay may call onClose from inside Close.
+// close closes the PeerConnection once. It is called without any lock
+// held, since the WebRTC side may call onClose from inside Close.
 func (e *peerEntry) close() {
 	e.mu.Lock()
 	e.closed = true
@@ -164,7 +164,7 @@ func (c *conn) peerCount() int {
 	return len(c.peers)
 }
 
-// addPeer registers e unless the relay closed it already or the socket is
+// addPeer registers e unless the WebRTC side closed it already or the socket is
 // going away.
 func (c *conn) addPeer(e *peerEntry) bool {
 	e.mu.Lock()

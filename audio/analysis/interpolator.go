@@ -138,20 +138,7 @@ func (ip *Interpolator) PeakAbove(w []float32, floor float32) float32 {
 		if float64(m)*ip.Gain <= float64(floor) {
 			continue
 		}
-		// Energy of each run, from prefix sums over the block.
-		runs := e - b - InterpolatorTaps + 1
-		var acc float64
-		for i := range InterpolatorTaps - 1 {
-			acc += float64(w[b+i]) * float64(w[b+i])
-		}
-		prev := 0.0
-		for j := range runs {
-			x := float64(w[b+j+InterpolatorTaps-1])
-			acc += x * x
-			ip.energy[j] = acc - prev
-			y := float64(w[b+j])
-			prev += y * y
-		}
+		runs := ip.runEnergy(w[b:e])
 		far2 := ip.Far * ip.Far * (1 + 1e-6)
 		for j := range runs {
 			x0, x1 := w[b+j+Centre], w[b+j+Centre+1]
@@ -163,6 +150,52 @@ func (ip *Interpolator) PeakAbove(w []float32, floor float32) float32 {
 		}
 	}
 	return floor
+}
+
+// Peaks raises out[j] to the true peak of run j of w (the larger of its
+// centre sample's magnitude and of the values interpolated after it), for
+// each of the len(w)-InterpolatorTaps+1 runs, len(out) of them. Runs whose
+// bounds show their peak is at most floor are left alone: a caller that
+// only acts above floor need not know them. Not safe for concurrent use.
+func (ip *Interpolator) Peaks(w []float32, floor float32, out []float32) {
+	for b := 0; b < len(out); b += peakBlock {
+		e := min(len(w), b+peakBlock+InterpolatorTaps-1)
+		m := maxAbs(w[b:e])
+		if float64(m)*ip.Gain <= float64(floor) {
+			continue
+		}
+		runs := ip.runEnergy(w[b:e])
+		far2 := ip.Far * ip.Far * (1 + 1e-6)
+		for j := range runs {
+			a1, a2 := abs32(w[b+j+Centre]), abs32(w[b+j+Centre+1])
+			rest := float64(floor) - ip.Near*float64(max(a1, a2))
+			if rest > 0 && far2*ip.energy[j] <= rest*rest {
+				continue
+			}
+			out[b+j] = max(out[b+j], a1, ip.RunPeak(w[b+j:b+j+InterpolatorTaps]))
+		}
+	}
+}
+
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
+
+// runEnergy fills ip.energy with the sum of squares of each run of w
+// (at most peakBlock of them) and returns how many there are.
+func (ip *Interpolator) runEnergy(w []float32) int {
+	runs := len(w) - InterpolatorTaps + 1
+	var acc float64
+	for i := range InterpolatorTaps - 1 {
+		acc += float64(w[i]) * float64(w[i])
+	}
+	prev := 0.0
+	for j := range runs {
+		x := float64(w[j+InterpolatorTaps-1])
+		acc += x * x
+		ip.energy[j] = acc - prev
+		y := float64(w[j])
+		prev += y * y
+	}
+	return runs
 }
 
 // maxAbs returns the largest |x|. The magnitudes of finite floats order as

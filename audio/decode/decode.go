@@ -9,6 +9,19 @@
 // bounds matter more than features): 16- and 24-bit PCM, mono or stereo.
 // FLAC is decoded by mewkiz/flac.
 //
+// MP3 streams are always stereo (go-mp3 writes 16-bit stereo; a mono
+// file comes out on both channels); WAV and FLAC streams have the file's
+// channels.
+//
+// Costs, measured on this project's 2-core machine under load: MP3 decodes
+// at 40-100x real time, FLAC at ~250x, WAV at thousands. Read allocates
+// nothing of its own; go-mp3 allocates inside every frame it decodes
+// (about 100 small allocations per 20 ms of 44.1 kHz stereo) and
+// mewkiz/flac a few per block. SeekFrame scans MP3 frame headers from the
+// start of the file (no decoding) and decodes a few frames before the
+// target; FLAC uses the SEEKTABLE (a file without one is parsed once on
+// its first seek); WAV computes the offset.
+//
 // Third-party decoders see untrusted bytes: a panic in one becomes an
 // ErrCorrupt error of the Stream, never a crash.
 package decode
@@ -36,9 +49,9 @@ type Stream interface {
 	// end (possibly with n > 0 before it, or n == 0 after). It fills dst
 	// completely unless the audio ends or fails first.
 	Read(dst []float32) (int, error)
-	// Seek moves to frame (samples per channel from the start of the
+	// SeekFrame moves to frame (samples per channel from the start of the
 	// audio). It never decodes the file up to that point.
-	Seek(frame int64) error
+	SeekFrame(frame int64) error
 	Close() error
 }
 
@@ -94,13 +107,13 @@ func (g *guarded) Read(dst []float32) (n int, err error) {
 	return g.s.Read(dst)
 }
 
-func (g *guarded) Seek(frame int64) (err error) {
+func (g *guarded) SeekFrame(frame int64) (err error) {
 	if g.err != nil {
 		return g.err
 	}
 	var n int
 	defer g.recover(&n, &err)
-	return g.s.Seek(frame)
+	return g.s.SeekFrame(frame)
 }
 
 func (g *guarded) recover(n *int, err *error) {

@@ -169,7 +169,7 @@ func TestSeek(t *testing.T) {
 				if at < 0 || at >= frames {
 					continue
 				}
-				if err := s.Seek(at); err != nil {
+				if err := s.SeekFrame(at); err != nil {
 					t.Fatalf("Seek(%d): %v", at, err)
 				}
 				n, err := io.ReadFull(reader{s}, f32bytes(buf))
@@ -190,16 +190,16 @@ func TestSeek(t *testing.T) {
 				}
 			}
 			// Past the end: EOF, and seeking back still works.
-			if err := s.Seek(frames + 100); err != nil {
+			if err := s.SeekFrame(frames + 100); err != nil {
 				t.Fatalf("Seek past the end: %v", err)
 			}
 			if n, err := s.Read(buf); n != 0 || !errors.Is(err, io.EOF) {
 				t.Errorf("Read past the end: %d, %v; want 0, EOF", n, err)
 			}
-			if err := s.Seek(-1); !errors.Is(err, ErrSeek) {
+			if err := s.SeekFrame(-1); !errors.Is(err, ErrSeek) {
 				t.Errorf("Seek(-1): %v", err)
 			}
-			if err := s.Seek(0); err != nil {
+			if err := s.SeekFrame(0); err != nil {
 				t.Fatal(err)
 			}
 			if got := readAll(t, s); len(got) != len(ref) {

@@ -43,9 +43,9 @@ func openFLAC(path string) (*flacStream, error) {
 	case in == nil:
 		err = fmt.Errorf("flac: no STREAMINFO: %w", ErrCorrupt)
 	case in.NChannels > 2:
-		err = unsupported(fmt.Sprintf("FLAC with %d channels (mono or stereo are accepted)", in.NChannels))
+		err = unsupported(fmt.Sprintf("FLAC with %d channels", in.NChannels))
 	case in.BitsPerSample > 24 || in.BitsPerSample < 8:
-		err = unsupported(fmt.Sprintf("FLAC with %d-bit samples (8- to 24-bit are accepted)", in.BitsPerSample))
+		err = unsupported(fmt.Sprintf("FLAC with %d-bit samples", in.BitsPerSample))
 	case in.SampleRate < 1000 || in.SampleRate > 768000:
 		err = unsupported(fmt.Sprintf("FLAC at %d Hz", in.SampleRate))
 	case in.NChannels < 1:
@@ -141,7 +141,7 @@ func (d *flacStream) next() error {
 	return nil
 }
 
-func (d *flacStream) Seek(frame int64) error {
+func (d *flacStream) SeekFrame(frame int64) error {
 	if frame < 0 {
 		return fmt.Errorf("decode: flac: seek to %d: %w", frame, ErrSeek)
 	}

@@ -138,13 +138,13 @@ func (m *mp3Stream) end(err error) error {
 	return io.EOF
 }
 
-// Seek scans frame headers from the start (no decoding) to the frame that
+// SeekFrame scans frame headers from the start (no decoding) to the frame that
 // holds the target, then starts a decoder a few frames earlier so the bit
 // reservoir and the overlap are filled, and discards up to the target. The
 // first of those frames is fed with its side information zeroed: it
 // decodes as silence instead of reading a reservoir the decoder never saw,
 // and its bytes are the reservoir of the frames after it.
-func (m *mp3Stream) Seek(frame int64) error {
+func (m *mp3Stream) SeekFrame(frame int64) error {
 	if frame < 0 {
 		return fmt.Errorf("decode: mp3: seek to %d: %w", frame, ErrSeek)
 	}
@@ -258,9 +258,9 @@ func (f *mp3Feed) check(fr mp3.Frame) error {
 	h := fr.Header
 	switch {
 	case h.Version == mp3.MPEG25:
-		return unsupported("MPEG-2.5 audio (8, 11.025 or 12 kHz MP3)")
+		return unsupported("MPEG-2.5 audio (MP3 at 8, 11.025 or 12 kHz)")
 	case h.Layer != 3:
-		return unsupported(fmt.Sprintf("MPEG layer %d audio (not MP3)", h.Layer))
+		return unsupported(fmt.Sprintf("MPEG layer %d audio", h.Layer))
 	}
 	if !f.hasFirst {
 		f.first, f.hasFirst = h, true

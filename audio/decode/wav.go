@@ -76,7 +76,7 @@ func openWAV(path string) (*wavStream, error) {
 		dataOff: info.DataOffset,
 	}
 	w.frames = info.DataBytes / int64(w.ch*w.width)
-	if err := w.Seek(0); err != nil {
+	if err := w.SeekFrame(0); err != nil {
 		_ = f.Close()
 		return nil, err
 	}
@@ -178,19 +178,19 @@ func (info *WAVInfo) parseFmt(b []byte) error {
 	}
 	switch {
 	case tag == 0x0003:
-		return unsupported(fmt.Sprintf("WAV with %d-bit float samples (16- or 24-bit PCM are accepted)", bits))
+		return unsupported(fmt.Sprintf("WAV with %d-bit float samples", bits))
 	case tag != wavPCM:
 		name := wavTagNames[tag]
 		if name == "" {
 			name = fmt.Sprintf("format tag 0x%04X", tag)
 		}
-		return unsupported("WAV with " + name + " audio (16- or 24-bit PCM are accepted)")
+		return unsupported("WAV with " + name + " audio")
 	case bits != 16 && bits != 24:
-		return unsupported(fmt.Sprintf("WAV with %d-bit PCM (16- or 24-bit PCM are accepted)", bits))
+		return unsupported(fmt.Sprintf("WAV with %d-bit PCM", bits))
 	case ch < 1:
 		return fmt.Errorf("wav: %d channels: %w", ch, ErrCorrupt)
 	case ch > 2:
-		return unsupported(fmt.Sprintf("WAV with %d channels (mono or stereo are accepted)", ch))
+		return unsupported(fmt.Sprintf("WAV with %d channels", ch))
 	case rate < 1000 || rate > 768000:
 		return unsupported(fmt.Sprintf("WAV at %d Hz", rate))
 	case align != ch*bits/8:
@@ -241,7 +241,7 @@ func (w *wavStream) Read(dst []float32) (int, error) {
 	return n, nil
 }
 
-func (w *wavStream) Seek(frame int64) error {
+func (w *wavStream) SeekFrame(frame int64) error {
 	if frame < 0 {
 		return fmt.Errorf("decode: wav: seek to %d: %w", frame, ErrSeek)
 	}

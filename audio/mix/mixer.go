@@ -27,16 +27,18 @@ type Source interface {
 	SampleRate() int
 	Channels() int
 	Read(dst []float32) (int, error)
-	Seek(frame int64) error
+	SeekFrame(frame int64) error
 	Close() error
 }
 
 // Opener opens a track's audio.
 type Opener func(t onair.Track) (Source, error)
 
-// Limiter keeps the summed mix under a ceiling, in place.
+// Limiter keeps the summed mix under a ceiling, in place; Reset forgets
+// the audio before, for a mix that starts again elsewhere.
 type Limiter interface {
 	Process(pcm []float32)
+	Reset()
 }
 
 // Item is one track on the mix's timeline.
@@ -53,6 +55,10 @@ type Item struct {
 	Gain float32
 	// CueIn is where in the file the item starts.
 	CueIn int64 // in the file's own frames
+	// Live, when set, is the item's audio instead of the track's file: a
+	// live source, read once, in real time. It is never sought: its
+	// position is wherever its producer is.
+	Live Source
 
 	src     Source
 	res     *resample.Resampler
@@ -110,6 +116,9 @@ func (m *Mixer) Forget(at int64) {
 func (m *Mixer) Sleep() {
 	for _, it := range m.items {
 		it.close()
+	}
+	if m.Limiter != nil {
+		m.Limiter.Reset()
 	}
 }
 
@@ -195,6 +204,20 @@ func (m *Mixer) position(it *Item, k int64) {
 	it.staged = it.staged[:0]
 	it.done = false
 	it.next = k
+	if it.Live != nil {
+		if it.src == nil {
+			it.src, it.srcRate = it.Live, it.Live.SampleRate()
+		}
+		if it.res == nil {
+			res, err := resample.New(it.srcRate, m.Rate, it.src.Channels())
+			if err != nil {
+				m.fail(it, err)
+				return
+			}
+			it.res = res
+		}
+		return
+	}
 	if it.src == nil {
 		src, err := m.Open(it.Track)
 		if err != nil {
@@ -209,7 +232,7 @@ func (m *Mixer) position(it *Item, k int64) {
 		it.src, it.srcRate = src, src.SampleRate()
 	}
 	pos := it.CueIn + k*int64(it.srcRate)/int64(m.Rate)
-	if err := it.src.Seek(pos); err != nil {
+	if err := it.src.SeekFrame(pos); err != nil {
 		m.fail(it, err)
 		return
 	}

@@ -21,7 +21,7 @@ type sine struct {
 
 func (s *sine) SampleRate() int { return s.rate }
 func (s *sine) Channels() int   { return s.ch }
-func (s *sine) Seek(f int64) error {
+func (s *sine) SeekFrame(f int64) error {
 	s.pos = f
 	return nil
 }

@@ -1,5 +1,6 @@
-// Package resample owns sample-rate conversion of decoded PCM to the 48 kHz the
-// Opus encoder needs: a hand-written streaming polyphase windowed-sinc filter.
+// Package resample owns sample-rate conversion of decoded PCM: each track to
+// its station's mix rate, and the mix to the 48 kHz Opus needs. A hand-written
+// streaming polyphase windowed-sinc filter.
 package resample
 
 import (

@@ -34,8 +34,9 @@ type browser struct {
 
 // newBrowser starts Chromium with exactly the flags the test network rules
 // allow, and a fresh profile. Without Chromium the test skips, except in
-// CI, which installs it.
-func newBrowser(t *testing.T) *browser {
+// CI, which installs it. extra flags are added to those, never instead of
+// them (e.g. the fake microphone of the Go live test).
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -65,6 +66,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.UserDataDir(profile),
 		remote.WebSocket,
 	}
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	b := &browser{t: t, ctx: ctx}

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/onairfm/onair/configs"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // streamListener is a media player on a station's stream, reading until
@@ -171,7 +172,7 @@ func TestBrowserOfflineQueue(t *testing.T) {
 	b.waitJS(5*time.Second, "no pending item", `!document.querySelector('#chat li.pending') && document.querySelector('#like-hint').hidden`)
 
 	// The chat message and the like are in the station's statistics.
-	eventually(t, 15*time.Second, "chat and likes in the statistics", func() bool {
+	testutil.Eventually(t, 15*time.Second, "chat and likes in the statistics", func() bool {
 		var rep struct{ Chat, Likes int }
 		s.must(200, "GET", "/api/stations/"+slug+"/stats", tok, nil, &rep)
 		return rep.Chat == 1 && rep.Likes == 1

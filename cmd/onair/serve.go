@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,16 +20,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
+	"golang.org/x/net/netutil"
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/auth"
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/control"
 	"github.com/onairfm/onair/ingest"
+	"github.com/onairfm/onair/live"
 	"github.com/onairfm/onair/relay"
+	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
 	"github.com/onairfm/onair/stats"
 	"github.com/onairfm/onair/web"
+	"github.com/onairfm/onair/whip"
 )
 
 func serveCmd(ctx context.Context, args []string, stdout io.Writer, environ []string) error {
@@ -68,6 +75,21 @@ func mediaDir(cfg *configs.Config) string { return filepath.Join(cfg.DataDir, "m
 // reverse order of start-up.
 func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.Logger) (err error) {
 	defer func() { _ = ln.Close() }() // closed already after a clean shutdown
+	removed, err := removeUploadLeftovers(mediaDir(cfg))
+	if err != nil {
+		return err
+	}
+	if removed > 0 {
+		log.Info("removed files of interrupted uploads", "count", removed)
+	}
+	proxies, err := trustedProxies(cfg)
+	if err != nil {
+		return err
+	}
+	secure, err := newTLS(cfg, log)
+	if err != nil {
+		return err
+	}
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -80,23 +102,35 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	} else if created {
 		log.Info("created admin user", "username", auth.AdminUsername)
 	}
+	if err := logSetupURL(ctx, cfg, accounts, ln, secure != nil, log); err != nil {
+		return err
+	}
 
 	hub := &signalling.Hub{Auth: accounts, Logger: log.With("component", "signalling"), AllowedOrigins: cfg.HTTP.AllowedOrigins}
-	ctrl := &control.Service{Store: db, Ingest: &ingest.Ingester{MediaDir: mediaDir(cfg), MaxBytes: cfg.Upload.MaxBytes}, Logger: log}
-	rtc := &relay.WebRTC{
+	ctrl := &control.Service{
+		Store:      db,
+		Auth:       accounts,
+		Ingest:     &ingest.Ingester{MediaDir: mediaDir(cfg), MaxBytes: cfg.Upload.MaxBytes},
+		Logger:     log,
+		QuotaBytes: cfg.Upload.QuotaBytes,
+	}
+	rtcServer := &rtc.Server{
 		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
 		UDPPort:      cfg.WebRTC.UDPPort,
+		ICETCP:       cfg.WebRTC.TCPPort >= 0,
+		TCPPort:      max(0, cfg.WebRTC.TCPPort),
 		PublicIPs:    cfg.WebRTC.PublicIPs,
 		ICEServers:   cfg.WebRTC.ICEServers,
 		Logger:       log.With("component", "webrtc"),
 	}
-	defer func() { err = errors.Join(err, rtc.Close()) }()
+	// Closed after the relay, whose stations close their tracks and peers.
+	defer func() { err = errors.Join(err, rtcServer.Close()) }()
 	rel := &relay.Relay{
 		MediaDir:  mediaDir(cfg),
 		Publisher: publishers{hub, ctrl},
 		Logger:    log.With("component", "relay"),
 		Opus:      relay.OpusConfig{Bitrate: cfg.Opus.Bitrate, FrameMS: cfg.Opus.FrameMS},
-		WebRTC:    rtc,
+		WebRTC:    tracks{rtcServer},
 		Burst:     cfg.Stream.Burst(),
 		PublicURL: cfg.HTTP.PublicURL,
 	}
@@ -116,19 +150,27 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	}
 	// Closed after the relay, whose last listeners end their sessions.
 	defer func() { err = errors.Join(err, rec.Close()) }()
-	rel.OnSession, hub.OnEngagement = rec.Session, rec.Engagement
-	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rel}, db
+	rel.OnSession, rtcServer.OnSession, hub.OnEngagement = rec.Session, rec.Session, rec.Engagement
+	sources := &live.Sources{Auth: ctrl, Relay: rel, Logger: log.With("component", "live")}
+	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
+	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, ctrl, peers{rtcServer}, db
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("start signalling: %w", err)
 	}
 
 	var wg sync.WaitGroup
 	runCtx, stopRun := context.WithCancel(context.Background())
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ctrl.Run(runCtx)
-	}()
+	wg.Go(func() { ctrl.Run(runCtx) })
+	wg.Go(func() {
+		accounts.PurgeExpired(runCtx, sessionPurgeEvery, func(n int64, err error) {
+			switch {
+			case err != nil:
+				log.Warn("purging expired sessions", "err", err)
+			case n > 0:
+				log.Info("purged expired sessions", "count", n)
+			}
+		})
+	})
 	if err := ctrl.Resume(ctx); err != nil {
 		log.Warn("resuming live stations", "err", err)
 	}
@@ -144,17 +186,48 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		Status:         http.HandlerFunc(rel.ServeStatus),
 		WS:             hub,
 		Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		WHIP:           whipServer,
+		Source:         sources,
 		Logger:         log.With("component", "http"),
 		PublicURL:      cfg.HTTP.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		ICEServers:     cfg.WebRTC.ICEServers,
+		TrustedProxies: proxies,
+		ReadTimeout:    cfg.HTTP.ReadTimeout,
+		SocketsPerIP:   cfg.Limits.SocketsPerIP,
+		StreamsPerIP:   cfg.Limits.StreamsPerIP,
+		MetricsToken:   cfg.Metrics.Token,
+		Sessions:       hub,
 		Stats:          rec,
 	}
-	// No WriteTimeout: streams are endless and set a deadline per write.
-	srv := &http.Server{Handler: site.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 1)
+	// No WriteTimeout and no ReadTimeout: streams are endless and set a
+	// deadline per write, and bodies get http.read_timeout per read (see
+	// web.Server.ReadTimeout). Headers get it whole, against slowloris.
+	srv := &http.Server{Handler: site.Handler(), ReadHeaderTimeout: cfg.HTTP.ReadTimeout, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	if cfg.HTTP.MaxConns > 0 {
+		ln = netutil.LimitListener(ln, cfg.HTTP.MaxConns)
+	}
+	scheme := "http"
+	if secure != nil {
+		ln = tls.NewListener(ln, secure.config)
+		scheme = "https"
+	}
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("onair serving", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "version", version)
+	var plain *http.Server
+	if secure != nil && cfg.TLS.RedirectAddr != "" {
+		pln, err := net.Listen("tcp", cfg.TLS.RedirectAddr)
+		if err != nil {
+			err = fmt.Errorf("listen on %s (tls.redirect_addr): %w", cfg.TLS.RedirectAddr, err)
+			errc <- err
+		} else {
+			plain = plainServer(secure.plain, cfg.HTTP.ReadTimeout)
+			go func() { errc <- plain.Serve(pln) }()
+			log.Info("redirecting to https", "addr", pln.Addr().String())
+		}
+	}
+	log.Info("onair serving", "addr", ln.Addr().String(), "scheme", scheme, "data_dir", cfg.DataDir, "version", version)
 
 	select {
 	case <-ctx.Done():
@@ -163,16 +236,85 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if serr := srv.Shutdown(shutCtx); serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
-		log.Warn("http shutdown", "err", serr)
+	for _, s := range []*http.Server{srv, plain} {
+		if s == nil {
+			continue
+		}
+		if serr := s.Shutdown(shutCtx); serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
+			log.Warn("http shutdown", "err", serr)
+		}
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	err = errors.Join(err, hub.Close(), rel.Close())
+	// Sources end before the relay, and the relay before control's Run, so
+	// the last station events reach control, which saves what is queued
+	// before it returns.
+	err = errors.Join(err, hub.Close(), whipServer.Close(), sources.Close(), rel.Close())
 	stopRun()
 	wg.Wait()
 	return err
+}
+
+// sessionPurgeEvery is how often expired sessions are deleted.
+const sessionPurgeEvery = time.Hour
+
+// removeUploadLeftovers deletes the temporary files of uploads that a
+// crash (kill -9, power loss) interrupted; a clean run removes its own.
+// Nothing else writes files of that name into the media directory.
+func removeUploadLeftovers(dir string) (int, error) {
+	matches, err := filepath.Glob(filepath.Join(dir, ".upload-*.tmp"))
+	if err != nil {
+		return 0, fmt.Errorf("find interrupted uploads: %w", err)
+	}
+	n := 0
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("remove interrupted upload: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+func trustedProxies(cfg *configs.Config) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range cfg.HTTP.TrustedProxies {
+		prefix, err := configs.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+		}
+		out = append(out, prefix)
+	}
+	return out, nil
+}
+
+// logSetupURL logs, on a start with no admin, the one-time link that
+// creates the first one. The host is http.public_url's, else the listen
+// address (localhost when it listens on every interface).
+func logSetupURL(ctx context.Context, cfg *configs.Config, accounts *auth.Service, ln net.Listener, https bool, log *slog.Logger) error {
+	token, ok, err := accounts.SetupToken(ctx)
+	if err != nil {
+		return fmt.Errorf("first-run setup: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	base := cfg.HTTP.PublicURL
+	if base == "" {
+		scheme := "http"
+		if https {
+			scheme = "https"
+		}
+		host, port, _ := net.SplitHostPort(ln.Addr().String())
+		if ip, err := netip.ParseAddr(host); err != nil || ip.IsUnspecified() {
+			host = "localhost"
+		}
+		base = scheme + "://" + net.JoinHostPort(host, port)
+	}
+	log.Warn("no admin account yet: open the setup link to create one (or set admin.password)",
+		"url", base+"/setup?token="+token)
+	return nil
 }
 
 // publishers hands each relay event to every subscriber.
@@ -184,19 +326,24 @@ func (ps publishers) Publish(ev onair.Event) {
 	}
 }
 
-// stationStates adapts control's view of a station to signalling's.
-type stationStates struct{ c *control.Service }
+// tracks adapts the WebRTC side's station tracks to the relay; the relay's
+// station is passed through as the track's rtc.Station.
+type tracks struct{ s *rtc.Server }
 
-func (s stationStates) StationState(ctx context.Context, slug string) (signalling.State, error) {
-	st, err := s.c.StationState(ctx, slug)
-	return signalling.State{Live: st.Live, NowPlaying: st.NowPlaying, Listeners: st.Listeners}, err
+func (t tracks) NewTrack(slug string, st relay.WebRTCStation) (relay.WebRTCTrack, error) {
+	track, err := t.s.NewTrack(slug, st)
+	if err != nil {
+		return nil, err
+	}
+	return track, nil
 }
 
-// peers adapts the relay's WebRTC peers to signalling.
-type peers struct{ r *relay.Relay }
+// peers adapts the WebRTC side's peers to signalling: a peer is bound to
+// the track of the station it names.
+type peers struct{ s *rtc.Server }
 
 func (p peers) NewPeer(ctx context.Context, station string, onCandidate func(onair.ICECandidate), onClose func()) (signalling.Peer, error) {
-	peer, err := p.r.NewPeer(ctx, station, onCandidate, onClose)
+	peer, err := p.s.NewPeer(ctx, station, onCandidate, onClose)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,10 @@
 // changes go over REST with the session cookie.
 
 import { api, ApiError, login, logout, me, uploadFile } from './api.js';
+import { showAccount } from './account.js';
 import { absoluteURL, byId, el, duration, Progress, say, setText, wireCopyButtons } from './dom.js';
+import { GoLive } from './golive.js';
+import { showStreamers } from './streamers.js';
 import { describeStatus, Signal } from './signal.js';
 import { StatsPanel } from './stats.js';
 
@@ -25,6 +28,8 @@ const ui = {
   urlMP3: $('url-mp3'), urlM3U: $('url-m3u'), urlPLS: $('url-pls'),
   editForm: $('edit-form'), editError: $('edit-error'),
   del: $('delete'), delConfirm: $('delete-confirm'), delYes: $('delete-yes'), delNo: $('delete-no'),
+  goLive: $('golive'), liveMute: $('golive-mute'), liveEnd: $('golive-end'), liveLevel: $('golive-level'),
+  liveLevelText: $('golive-level-text'), liveStatus: $('golive-status'), liveError: $('golive-error'),
   stationStats: $('station-stats'), serverStatsPanel: $('server-stats-panel'), serverStats: $('server-stats'),
 };
 // The statistics of the selected station, and of the server for admins.
@@ -45,12 +50,13 @@ const signal = new Signal({
     switch (event) {
       case 'stream:started': case 'stream:live': st.live = true; break;
       case 'stream:stopped': case 'stream:offline':
-        st.live = false; st.now_playing = null; st.listeners = { total: 0, http: 0, webrtc: 0 }; break;
+        st.live = false; st.now_playing = null; st.source = null; st.listeners = { total: 0, http: 0, webrtc: 0 }; break;
       case 'stream:metadata':
         st.now_playing = data;
         st.show = data.show || '';
         break;
       case 'stream:listeners': st.listeners = { total: data.count, http: data.http, webrtc: data.webrtc }; break;
+      case 'stream:source': st.source = data.source || null; break;
       default: return;
     }
     renderList();
@@ -105,6 +111,7 @@ async function showApp(u) {
   ui.loginView.hidden = true;
   ui.appView.hidden = false;
   showServerStats();
+  showAccount(u);
   await loadStations(decodeURIComponent(location.hash.slice(1)));
 }
 
@@ -150,7 +157,7 @@ async function selectStation(slug) {
   signal.join(slug);
   showStation(st);
   renderList();
-  await loadTracks();
+  await Promise.all([loadTracks(), showStreamers(st)]);
 }
 
 function showStation(st) {
@@ -219,6 +226,7 @@ function renderLive() {
   ui.start.disabled = st.live;
   ui.stop.disabled = !st.live;
   ui.skip.disabled = !st.live;
+  renderGoLive();
   if (document.activeElement !== ui.showInput) ui.showInput.value = st.show || '';
 }
 
@@ -322,6 +330,56 @@ for (const [box, key] of [[ui.shuffle, 'shuffle'], [ui.loop, 'loop']]) {
     }
   });
 }
+
+// --- go live ---------------------------------------------------------------
+
+let liveState = 'idle';
+const goLive = new GoLive({
+  onState(state, detail) {
+    liveState = state;
+    say(ui.liveError, state === 'error' ? detail : '');
+    const name = (slug) => (stations.find((s) => s.slug === slug) || { name: slug }).name;
+    const text = {
+      starting: 'Asking for the microphone and connecting…',
+      live: `You are on air on ${name(goLive.slug)}.`,
+      ended: 'Ended: the playlist has the air again.',
+    }[state] || '';
+    setText(ui.liveStatus, text);
+    renderGoLive();
+  },
+  onLevel(level, muted) {
+    // The meter shows -60..0 dBFS, as mixing desks do: speech sits in
+    // its upper half instead of near zero.
+    const db = level > 0 ? 20 * Math.log10(level) : -Infinity;
+    ui.liveLevel.value = Math.max(0, Math.min(1, (db + 60) / 60));
+    const text = db > -60 ? `${Math.round(db)} dB` : 'silent';
+    setText(ui.liveLevel, text);
+    setText(ui.liveLevelText, muted ? 'muted' : (goLive.live ? text : '—'));
+  },
+});
+
+function renderGoLive() {
+  const active = goLive.live || liveState === 'starting';
+  const here = current && goLive.slug === current.slug;
+  const other = current && current.source && !(goLive.live && here) ? current.source : null;
+  ui.goLive.disabled = active || !current || !current.live || !!other;
+  ui.goLive.title = '';
+  if (current && !current.live) ui.goLive.title = 'Start the station first: a live source takes the air from its playlist.';
+  else if (other) ui.goLive.title = `${other.streamer} is on air (${other.kind}).`;
+  ui.liveEnd.disabled = !goLive.live;
+  ui.liveMute.disabled = !goLive.live;
+  const muted = goLive.live && goLive.muted;
+  ui.liveMute.setAttribute('aria-pressed', String(muted));
+  setText(ui.liveMute, muted ? 'Unmute' : 'Mute');
+  if (goLive.live && !here && liveState === 'live') setText(ui.liveStatus, `You are on air on ${goLive.slug}.`);
+}
+
+// For tests and the console, as the player page's onairPlayer.
+window.onairGoLive = goLive;
+
+ui.goLive.addEventListener('click', () => { if (current) void goLive.start(current.slug); });
+ui.liveMute.addEventListener('click', () => { goLive.toggleMute(); renderGoLive(); });
+ui.liveEnd.addEventListener('click', () => void goLive.end());
 
 // --- uploads -------------------------------------------------------------
 

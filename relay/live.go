@@ -1,0 +1,282 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/audio/mix"
+)
+
+// Live timing. A source takes the air within takeoverFade of connecting
+// (plus its prebuffer), and gives it back when it goes or stalls.
+const (
+	// takeoverFade is the crossfade between the playlist and a live
+	// source, both ways.
+	takeoverFade = 500 * time.Millisecond
+	// liveStall is how long a source may send no audio before the
+	// playlist takes the air back.
+	liveStall = 5 * time.Second
+	// livePrebuffer is how much audio a source's feed holds before it
+	// starts to sound: enough to ride out network jitter at the 20 ms
+	// steps a live station renders in.
+	livePrebuffer = 120 * time.Millisecond
+	// liveMaxBuffer bounds a feed: a source that sends faster than real
+	// time has its oldest audio dropped, so latency and memory stay
+	// bounded.
+	liveMaxBuffer = time.Second
+)
+
+// ErrSourceBusy is returned when a station already has a live source.
+var ErrSourceBusy = onair.Errorf(onair.EConflict, "Mountpoint in use")
+
+// Feed carries a live source's audio into its station's mix. Its producer
+// (a source client's connection, a WHIP track) writes decoded PCM as it
+// arrives, at the rate and channels given to GoLive; the station reads it
+// on its own clock. Write never blocks the producer and never lets the
+// buffer grow past a second.
+type Feed struct {
+	s    *station
+	src  onair.LiveSource
+	rate int
+	ch   int
+
+	mu       sync.Mutex
+	buf      []float32
+	primed   bool      // the prebuffer filled once: audio flows
+	last     time.Time // last Write
+	closed   bool
+	bytesIn  int64
+	dropped  int64 // frames dropped for a producer ahead of the clock
+	underrun int64 // frames of silence the clock had to play
+	endOnce  sync.Once
+}
+
+// GoLive gives station slug's air to a live source whose audio comes
+// through the returned Feed at rate Hz with channels channels. The
+// playlist fades out as the source fades in; Close gives the air back.
+// A station that already has a source answers ErrSourceBusy.
+func (r *Relay) GoLive(slug string, src onair.LiveSource, rate, channels int) (*Feed, error) {
+	if channels != 1 && channels != 2 || rate < 8000 || rate > 192000 {
+		return nil, fmt.Errorf("relay: live source of %d Hz, %d channels: %w", rate, channels, ErrLiveFormat)
+	}
+	s := r.get(slug)
+	if s == nil {
+		return nil, ErrNotLive
+	}
+	if src.ConnectedAt.IsZero() {
+		src.ConnectedAt = r.now()
+	}
+	f := &Feed{s: s, src: src, rate: rate, ch: channels, last: r.now()}
+	var busy bool
+	err := s.do(func() bool {
+		if s.live != nil {
+			busy = true
+			return true
+		}
+		s.takeover(f)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if busy {
+		return nil, ErrSourceBusy
+	}
+	r.stats.sourceConnects.Add(1)
+	return f, nil
+}
+
+// ErrLiveFormat is returned for a live source the mix cannot take.
+var ErrLiveFormat = errors.New("relay: unsupported live audio format")
+
+// Write queues interleaved PCM from the source.
+func (f *Feed) Write(pcm []float32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return
+	}
+	f.last = f.s.r.now()
+	f.buf = append(f.buf, pcm...)
+	if max := f.frames(liveMaxBuffer) * f.ch; len(f.buf) > max {
+		drop := len(f.buf) - max
+		drop -= drop % f.ch
+		f.dropped += int64(drop / f.ch)
+		f.buf = f.buf[:copy(f.buf, f.buf[drop:])]
+	}
+	if !f.primed && len(f.buf) >= f.frames(livePrebuffer)*f.ch {
+		f.primed = true
+	}
+}
+
+// CountBytes adds n to the bytes the source sent, for the metrics.
+func (f *Feed) CountBytes(n int) { f.s.r.stats.sourceBytes.Add(int64(n)) }
+
+// SetTitle sets what the station announces while the source is on air,
+// as Icecast's updinfo does.
+func (f *Feed) SetTitle(artist, title string) error {
+	return f.s.do(func() bool {
+		if f.s.live == f {
+			f.s.liveTitle(artist, title)
+		}
+		return true
+	})
+}
+
+// Close gives the air back to the playlist. It is safe to call more than
+// once and after the station stopped.
+func (f *Feed) Close() {
+	f.endOnce.Do(func() {
+		f.mu.Lock()
+		f.closed = true
+		f.mu.Unlock()
+		f.s.r.stats.sourceDisconnects.Add(1)
+		_ = f.s.do(func() bool { return f.s.fallback(f) }) // a stopped station has nothing to give back
+	})
+}
+
+// Done is closed when the source lost the air for another reason than its
+// own Close: it stalled, or the station stopped.
+func (f *Feed) Done() <-chan struct{} { return f.s.liveDone(f) }
+
+func (f *Feed) frames(d time.Duration) int {
+	return int(int64(d) * int64(f.rate) / int64(time.Second))
+}
+
+// stalled reports whether the source sent nothing for liveStall.
+func (f *Feed) stalled(now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return now.Sub(f.last) > liveStall
+}
+
+// CountDecodeError counts audio the source sent that did not decode.
+func (f *Feed) CountDecodeError() { f.s.r.stats.sourceDecodeErrors.Add(1) }
+
+// The mix reads a feed as a mix.Source (through liveSource).
+
+// SampleRate is the rate of the PCM the producer writes.
+func (f *Feed) SampleRate() int { return f.rate }
+
+// Channels is the channel count of the PCM the producer writes.
+func (f *Feed) Channels() int { return f.ch }
+
+// SeekFrame does nothing: a live source is where its producer is.
+func (f *Feed) SeekFrame(int64) error { return nil }
+
+// Read hands the mix what the source sent, and silence for what did not
+// come in time.
+func (f *Feed) Read(dst []float32) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(dst) - len(dst)%f.ch
+	got := 0
+	if f.primed {
+		got = copy(dst[:n], f.buf)
+		got -= got % f.ch
+		f.buf = f.buf[:copy(f.buf, f.buf[got:])]
+	}
+	if got == 0 && f.closed {
+		return 0, io.EOF
+	}
+	// The clock never waits for a source: what did not come is silence.
+	clear(dst[got:n])
+	if f.primed && got < n {
+		f.underrun += int64((n - got) / f.ch)
+	}
+	return n, nil
+}
+
+// liveSource adapts a Feed to mix.Source: the mix closing its item must
+// not end the feed, whose producer owns it.
+type liveSource struct{ *Feed }
+
+func (l liveSource) Close() error { return nil }
+
+var _ mix.Source = liveSource{}
+
+// takeover puts f on air: the playlist item fades out now, the source
+// fades in over it and stays until it goes.
+func (s *station) takeover(f *Feed) {
+	fade := s.clk.frames(takeoverFade)
+	s.cutWith(fade)
+	it := &mix.Item{
+		Track:  onair.Track{Title: f.src.Streamer},
+		Start:  s.pos,
+		Length: math.MaxInt64 / 4,
+		FadeIn: fade,
+		Gain:   1,
+		Live:   liveSource{f},
+	}
+	s.mix.Add(it)
+	s.live, s.liveItem, s.liveEnded = f, it, make(chan struct{})
+	s.cur = it
+	s.next = math.MaxInt64
+	s.ending = false
+	s.mu.Lock()
+	src := f.src
+	s.source = &src
+	s.mu.Unlock()
+	s.liveTitle("", f.src.Streamer)
+	s.r.publish(onair.Event{Kind: onair.EventSource, Station: s.slug, Source: &src})
+	s.log.Info("live source on air", "kind", f.src.Kind, "streamer", f.src.Streamer)
+}
+
+// liveTitle announces what the live source says it plays.
+func (s *station) liveTitle(artist, title string) {
+	np := &onair.NowPlaying{
+		Title:     title,
+		Artist:    artist,
+		StartedAt: s.clk.wall(s.pos),
+		Source:    onair.SourceLive,
+	}
+	s.mu.Lock()
+	np.Show = s.info.Show
+	s.playing = np
+	s.mu.Unlock()
+	s.setTitle(newTitle(copyNP(np)))
+	s.r.publish(onair.Event{Kind: onair.EventMetadata, Station: s.slug, NowPlaying: copyNP(np)})
+}
+
+// fallback gives the air back to the playlist when f is the source on air:
+// the source fades out as the next track fades in.
+func (s *station) fallback(f *Feed) bool {
+	if s.live != f {
+		return true
+	}
+	it := s.liveItem
+	fade := s.clk.frames(takeoverFade)
+	it.Length = s.pos - it.Start + fade
+	it.FadeOut = fade
+	close(s.liveEnded)
+	s.live, s.liveItem = nil, nil
+	s.mu.Lock()
+	s.source = nil
+	s.mu.Unlock()
+	s.r.publish(onair.Event{Kind: onair.EventSource, Station: s.slug})
+	s.log.Info("live source gone; the playlist is back", "streamer", f.src.Streamer)
+	s.cur = it
+	s.next = s.pos
+	return s.advance(0)
+}
+
+// liveDone is closed when the source f lost the air.
+func (s *station) liveDone(f *Feed) <-chan struct{} {
+	var ch <-chan struct{}
+	if err := s.do(func() bool {
+		if s.live == f {
+			ch = s.liveEnded
+		}
+		return true
+	}); err != nil || ch == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return ch
+}

@@ -1,0 +1,129 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/onairfm/onair"
+)
+
+// produce writes a sine of freq Hz at 48 kHz stereo into f in real time,
+// 20 ms at a time, until ctx ends.
+func produce(ctx context.Context, f *Feed, freq float64) {
+	const rate = 48000
+	block := make([]float32, rate/50*2)
+	var n int
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for i := 0; i < len(block); i += 2 {
+			v := float32(0.3 * math.Sin(2*math.Pi*freq*float64(n)/rate))
+			block[i], block[i+1] = v, v
+			n++
+		}
+		f.Write(block)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func eventsOf(rec *recorder, kind onair.EventKind) []onair.Event {
+	var out []onair.Event
+	for _, ev := range rec.all() {
+		if ev.Kind == kind {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func TestLiveSourceTakesTheAirAndGivesItBack(t *testing.T) {
+	rec := &recorder{}
+	r := &Relay{ChunkDuration: 100 * time.Millisecond, Burst: time.Second, Publisher: rec}
+	srv := liveRelay(t, r, "tone440.mp3")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := listen(t, ctx, srv.URL+"/stream/test")
+	c.readUntil(t, "playlist audio", func() bool { return len(c.audio) >= 2*16000 })
+
+	feed, err := r.GoLive("test", onair.LiveSource{Kind: onair.LiveIcecast, Streamer: "DJ Test"}, 48000, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pctx, stop := context.WithCancel(ctx)
+	go produce(pctx, feed, 1000)
+	if _, err := r.GoLive("test", onair.LiveSource{Kind: onair.LiveIcecast, Streamer: "Other"}, 48000, 2); !errors.Is(err, ErrSourceBusy) {
+		t.Fatalf("a second source: %v, want ErrSourceBusy", err)
+	}
+	if st := r.Status("test"); st.Source == nil || st.Source.Streamer != "DJ Test" || st.NowPlaying.Source != onair.SourceLive {
+		t.Fatalf("status while live: %+v", st)
+	}
+	c.readUntil(t, "the streamer's title", func() bool { _, ok := c.titleAt("DJ Test"); return ok })
+	at, _ := c.titleAt("DJ Test")
+	c.readUntil(t, "2 s of live audio", func() bool { return int64(len(c.audio)) >= at+2*16000 })
+	// Within a second of the title, the source's tone has the air.
+	if f := tone(t, c.audio[at+16000:at+2*16000]); f != 1000 {
+		t.Fatalf("live: heard %v Hz, want the source's 1000", f)
+	}
+
+	// Updinfo-style title while live.
+	if err := feed.SetTitle("Artist", "Live Song"); err != nil {
+		t.Fatal(err)
+	}
+	c.readUntil(t, "the live title", func() bool { _, ok := c.titleAt("Artist - Live Song"); return ok })
+
+	stop()
+	feed.Close()
+	c.readUntil(t, "the playlist's title again", func() bool { _, ok := c.titleAt("Test Artist - Tone 440"); return ok && len(c.metas) > 3 })
+	back := int64(len(c.audio))
+	c.readUntil(t, "2 s of playlist audio", func() bool { return int64(len(c.audio)) >= back+2*16000 })
+	if f := tone(t, c.audio[back+16000:]); f != 440 {
+		t.Fatalf("after the source left: heard %v Hz, want the playlist's 440", f)
+	}
+	srcEvents := eventsOf(rec, onair.EventSource)
+	if len(srcEvents) != 2 || srcEvents[0].Source == nil || srcEvents[1].Source != nil {
+		t.Fatalf("source events %+v", srcEvents)
+	}
+	if r.Status("test").Source != nil {
+		t.Fatal("status still shows the source")
+	}
+	select {
+	case <-feed.Done():
+	default:
+		t.Fatal("the feed's Done is open after Close")
+	}
+}
+
+func TestStalledSourceGivesTheAirBack(t *testing.T) {
+	rec := &recorder{}
+	r := &Relay{ChunkDuration: 100 * time.Millisecond, Burst: time.Second, Publisher: rec}
+	liveRelay(t, r, "tone440.mp3")
+	feed, err := r.GoLive("test", onair.LiveSource{Kind: onair.LiveWHIP, Streamer: "Quiet"}, 44100, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	feed.Write(make([]float32, 44100/2))
+	// Nothing more comes: within the stall time and a bit, the playlist
+	// is back and the feed is told.
+	select {
+	case <-feed.Done():
+	case <-time.After(liveStall + 5*time.Second):
+		t.Fatal("a stalled source kept the air")
+	}
+	if st := r.Status("test"); st.Source != nil || st.NowPlaying.Source != onair.SourcePlaylist {
+		t.Fatalf("after the stall: %+v", st)
+	}
+	if _, err := r.GoLive("nope", onair.LiveSource{}, 44100, 2); !errors.Is(err, ErrNotLive) {
+		t.Fatalf("live on a station off air: %v", err)
+	}
+	if _, err := r.GoLive("test", onair.LiveSource{}, 44100, 6); !errors.Is(err, ErrLiveFormat) {
+		t.Fatalf("six channels: %v", err)
+	}
+}

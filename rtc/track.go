@@ -1,0 +1,222 @@
+package rtc
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+)
+
+// rtpMTU bounds an RTP packet's size, as pion's own sample track does; an
+// Opus packet of 60 ms at 96 kbit/s is 720 bytes.
+const rtpMTU = 1200
+
+// Station is what a track tells its station about its peers. The relay's
+// station implements it (cmd/onair passes it through). Its methods run on
+// pion's and the track's goroutines and must not block.
+type Station interface {
+	// PeerBound: a peer was bound to the track, so the station should
+	// start encoding now rather than at its next tick.
+	PeerBound()
+	// PeerConnected: a peer's connection is up; it counts as a listener.
+	PeerConnected()
+	// PeerGone: a peer that was counted went away. It is called once for
+	// each PeerConnected, from Peer.uncount.
+	PeerGone()
+}
+
+// Track is a station's WebRTC output. Each Opus packet is
+// packetized once, so every listener gets the same sequence numbers and
+// timestamps, and handed to shards: a shard is a pion track holding its
+// share of the station's peers, with a goroutine that writes the packets
+// to them. The station clock only queues, so it never waits on the
+// fan-out (writing a packet to a peer is a UDP send, ~5 us here), and the
+// fan-out uses every core.
+type Track struct {
+	srv        *Server // nil in tests that build a track by hand
+	slug       string
+	station    Station // nil: nobody is told
+	packetizer rtp.Packetizer
+	shards     []*shard
+	bound      atomic.Int32 // peers bound: the Opus path runs while > 0
+	dropped    atomic.Int64 // packets a shard was too far behind to take
+
+	mu       sync.Mutex
+	peers    map[*Peer]*shard
+	closed   bool
+	wg       sync.WaitGroup // closes started by pion callbacks
+	stopOnce sync.Once
+}
+
+// shard writes a station's packets to some of its peers.
+type shard struct {
+	track *webrtc.TrackLocalStaticRTP
+	queue chan []*rtp.Packet
+	peers atomic.Int32
+	done  chan struct{}
+}
+
+// shardQueue is how many packets a shard may fall behind (1 s of 20 ms
+// packets) before packets are dropped for its peers.
+const shardQueue = 50
+
+// NewTrack makes the track of station slug and starts its shard
+// goroutines; new peers of the station are bound to it until it is
+// closed. st hears about the track's peers. The station owns the track:
+// it alone writes to it, and it closes it when it stops.
+func (w *Server) NewTrack(slug string, st Station) (*Track, error) {
+	if err := w.setup(); err != nil {
+		return nil, err
+	}
+	t := &Track{
+		srv:        w,
+		slug:       slug,
+		station:    st,
+		packetizer: rtp.NewPacketizer(rtpMTU, 111, 0, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), opusCodec.ClockRate),
+		peers:      map[*Peer]*shard{},
+	}
+	for i := range max(1, runtime.GOMAXPROCS(0)) {
+		track, err := webrtc.NewTrackLocalStaticRTP(opusCodec, "audio", "onair-"+slug)
+		if err != nil {
+			t.stopShards()
+			return nil, fmt.Errorf("rtc: new track %d: %w", i, err)
+		}
+		sh := &shard{track: track, queue: make(chan []*rtp.Packet, shardQueue), done: make(chan struct{})}
+		t.shards = append(t.shards, sh)
+		go sh.run()
+	}
+	w.register(t)
+	return t, nil
+}
+
+func (sh *shard) run() {
+	defer close(sh.done)
+	for pkts := range sh.queue {
+		sh.send(pkts)
+	}
+}
+
+// send writes packets to every peer of the shard.
+func (sh *shard) send(pkts []*rtp.Packet) {
+	for _, p := range pkts {
+		// pion copies the header per peer; a peer that went away is
+		// pion's to skip.
+		_ = sh.track.WriteRTP(p)
+	}
+}
+
+// packetize turns one Opus packet of duration dur into RTP packets, on the
+// station's one sequence and timestamp line. It copies pkt.
+func (t *Track) packetize(pkt []byte, dur time.Duration) []*rtp.Packet {
+	samples := uint32(dur * time.Duration(opusCodec.ClockRate) / time.Second)
+	return t.packetizer.Packetize(pkt, samples)
+}
+
+// Write queues one Opus packet of duration dur for every shard that has
+// peers. It never blocks: a shard too far behind misses the packet.
+func (t *Track) Write(pkt []byte, dur time.Duration) {
+	pkts := t.packetize(pkt, dur)
+	for _, sh := range t.shards {
+		if sh.peers.Load() == 0 {
+			continue
+		}
+		select {
+		case sh.queue <- pkts:
+		default:
+			t.dropped.Add(1)
+		}
+	}
+}
+
+// pick returns the shard a new peer should be bound to: the least busy.
+func (t *Track) pick() *shard {
+	best := t.shards[0]
+	for _, sh := range t.shards[1:] {
+		if sh.peers.Load() < best.peers.Load() {
+			best = sh
+		}
+	}
+	return best
+}
+
+// add registers p, bound to sh, unless the station already stopped.
+func (t *Track) add(p *Peer, sh *shard) bool {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return false
+	}
+	t.peers[p] = sh
+	sh.peers.Add(1)
+	t.bound.Store(int32(len(t.peers)))
+	t.mu.Unlock()
+	if t.station != nil {
+		t.station.PeerBound()
+	}
+	return true
+}
+
+// Active reports whether any peer is bound, so the station must encode.
+func (t *Track) Active() bool { return t.bound.Load() > 0 }
+
+// goClose closes p on a goroutine of its own, unless the station is
+// already closing every peer itself.
+func (t *Track) goClose(p *Peer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		p.close(true)
+	}()
+}
+
+func (t *Track) remove(p *Peer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if sh, ok := t.peers[p]; ok {
+		sh.peers.Add(-1)
+		delete(t.peers, p)
+	}
+	t.bound.Store(int32(len(t.peers)))
+}
+
+// stopShards ends the shard goroutines. The caller makes sure no packet
+// can come any more: the station clock has stopped.
+func (t *Track) stopShards() {
+	t.stopOnce.Do(func() {
+		for _, sh := range t.shards {
+			close(sh.queue)
+			<-sh.done
+		}
+	})
+}
+
+// Close closes every peer of a station that stopped and ends the shard
+// goroutines; it returns when they are all done. The station calls it once
+// its clock no longer writes; calling it again does nothing more.
+func (t *Track) Close() {
+	if t.srv != nil {
+		t.srv.forget(t)
+	}
+	t.mu.Lock()
+	t.closed = true
+	peers := make([]*Peer, 0, len(t.peers))
+	for p := range t.peers {
+		peers = append(peers, p)
+	}
+	t.mu.Unlock()
+	for _, p := range peers {
+		p.close(true)
+	}
+	t.wg.Wait()
+	t.stopShards()
+}
