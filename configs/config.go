@@ -25,6 +25,7 @@ type Config struct {
 	TLS     TLS     `mapstructure:"tls"`
 	Limits  Limits  `mapstructure:"limits"`
 	Metrics Metrics `mapstructure:"metrics"`
+	Stats   Stats   `mapstructure:"stats"`
 }
 
 // HTTP configures the HTTP, WebSocket and stream server.
@@ -165,6 +166,21 @@ func (s Stream) Burst() time.Duration {
 	return time.Duration(s.BurstSeconds * float64(time.Second))
 }
 
+// Stats configures the listener statistics.
+type Stats struct {
+	// SampleS is the seconds between two samples of each live station's
+	// listeners.
+	SampleS int `mapstructure:"sample_s"`
+	// RetentionDays is how long samples and listening sessions are kept.
+	RetentionDays int `mapstructure:"retention_days"`
+}
+
+// SampleEvery returns SampleS as a duration.
+func (s Stats) SampleEvery() time.Duration { return time.Duration(s.SampleS) * time.Second }
+
+// Retention returns RetentionDays as a duration.
+func (s Stats) Retention() time.Duration { return time.Duration(s.RetentionDays) * 24 * time.Hour }
+
 // LetsEncryptURL is the default ACME directory.
 const LetsEncryptURL = "https://acme-v02.api.letsencrypt.org/directory"
 
@@ -183,5 +199,6 @@ func Default() Config {
 		Stream:  Stream{BurstSeconds: 4},
 		TLS:     TLS{ACMEDomains: []string{}, ACMEDirectory: LetsEncryptURL},
 		Limits:  Limits{SocketsPerIP: 50, StreamsPerIP: 100},
+		Stats:   Stats{SampleS: 60, RetentionDays: 90},
 	}
 }

@@ -67,6 +67,8 @@ func keys() []key {
 		{name: "log.level", def: d.Log.Level, usage: "log level: debug, info, warn or error"},
 		{name: "log.format", def: d.Log.Format, usage: "log format: text or json"},
 		{name: "stream.burst_seconds", def: d.Stream.BurstSeconds, usage: "seconds of recent audio sent at once to a new HTTP listener"},
+		{name: "stats.sample_s", def: d.Stats.SampleS, usage: "seconds between listener-count samples kept for statistics"},
+		{name: "stats.retention_days", def: d.Stats.RetentionDays, usage: "how long samples and listener sessions are kept, days"},
 	}
 }
 

@@ -60,6 +60,7 @@ func TestDefaults(t *testing.T) {
 		Stream:  Stream{BurstSeconds: 4},
 		TLS:     TLS{ACMEDomains: []string{}, ACMEDirectory: "https://acme-v02.api.letsencrypt.org/directory"},
 		Limits:  Limits{SocketsPerIP: 50, StreamsPerIP: 100},
+		Stats:   Stats{SampleS: 60, RetentionDays: 90},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\ngot  %+v\nwant %+v", *c, want)
@@ -118,6 +119,8 @@ func TestContractKeys(t *testing.T) {
 		{"limits.streams_per_ip", "ONAIR_LIMITS_STREAMS_PER_IP", "7", func(c *Config) any { return c.Limits.StreamsPerIP }, 100, 7},
 		{"metrics.token", "ONAIR_METRICS_TOKEN", "tok", func(c *Config) any { return c.Metrics.Token }, "", "tok"},
 		{"upload.quota_bytes", "ONAIR_UPLOAD_QUOTA_BYTES", "1000", func(c *Config) any { return c.Upload.QuotaBytes }, int64(0), int64(1000)},
+		{"stats.sample_s", "ONAIR_STATS_SAMPLE_S", "15", func(c *Config) any { return c.Stats.SampleS }, 60, 15},
+		{"stats.retention_days", "ONAIR_STATS_RETENTION_DAYS", "30", func(c *Config) any { return c.Stats.RetentionDays }, 90, 30},
 	}
 	table := keys()
 	if len(tests) != len(table) {
@@ -303,6 +306,8 @@ func TestInvalidValues(t *testing.T) {
 		{"audio crossfade", "audio:\n  crossfade_ms: 20000\n", nil, []string{"audio.crossfade_ms must be between 0 and 10000, got 20000"}, true},
 		{"audio loudness", "", []string{"ONAIR_AUDIO_LOUDNESS_TARGET=0"}, []string{"audio.loudness_target must be between -30 and -5 LUFS, got 0"}, true},
 		{"burst too long", "stream:\n  burst_seconds: 45\n", nil, []string{"stream.burst_seconds must be between 0 and 30, got 45"}, true},
+		{"sample step zero", "stats:\n  sample_s: 0\n", nil, []string{"stats.sample_s must be between 1 and 3600, got 0"}, true},
+		{"retention negative", "", []string{"ONAIR_STATS_RETENTION_DAYS=-1"}, []string{"stats.retention_days must be between 1 and 3650, got -1"}, true},
 		{"empty data dir", "data_dir: \"\"\n", nil, []string{"data_dir must not be empty"}, true},
 		{"env not a number", "", []string{"ONAIR_OPUS_FRAME_MS=abc"}, []string{`ONAIR_OPUS_FRAME_MS="abc" is not a valid int`}, true},
 		{"env not a bool", "", []string{"ONAIR_WEBRTC_LOOPBACK_ONLY=yes please"}, []string{"ONAIR_WEBRTC_LOOPBACK_ONLY"}, true},

@@ -113,6 +113,12 @@ func (c *Config) Validate() error {
 	if b := c.Stream.BurstSeconds; math.IsNaN(b) || b < 0 || b > 30 {
 		bad("stream.burst_seconds must be between 0 and 30, got %v", b)
 	}
+	if s := c.Stats.SampleS; s < 1 || s > 3600 {
+		bad("stats.sample_s must be between 1 and 3600, got %d", s)
+	}
+	if d := c.Stats.RetentionDays; d < 1 || d > 3650 {
+		bad("stats.retention_days must be between 1 and 3650, got %d", d)
+	}
 	if len(errs) == 0 {
 		return nil
 	}

@@ -10,6 +10,7 @@ package rtc
 import (
 	"errors"
 	"fmt"
+	"github.com/onairfm/onair"
 	"log/slog"
 	"net"
 	"runtime"
@@ -56,6 +57,13 @@ type Server struct {
 	// nil means {"sr"}: an audio broadcast needs little else.
 	Interceptors []string
 	Logger       *slog.Logger
+
+	// OnSession, when set, is told of every WebRTC listening session
+	// twice: when its peer first connects (End zero) and when it stops
+	// being counted (End set, same ID). The User-Agent is the one
+	// onair.WithUserAgent put in NewPeer's context. It is called on
+	// pion's goroutines and must not block.
+	OnSession func(onair.ListenSession)
 
 	once   sync.Once
 	err    error

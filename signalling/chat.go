@@ -25,6 +25,7 @@ func (c *conn) chat(ref string, d *chatData) error {
 	if err := c.hub.postChat(c, d.Station, c.user, text); err != nil {
 		return err
 	}
+	c.hub.engaged(d.Station, "chat")
 	c.ack(ref)
 	return nil
 }
@@ -68,6 +69,14 @@ func (c *conn) like(ctx context.Context, ref string, d *interactionData) error {
 		return fmt.Errorf("signalling: like %s: %w", d.Station, err)
 	}
 	h.sendLikes(d.Station, n)
+	h.engaged(d.Station, "like")
 	c.ack(ref)
 	return nil
+}
+
+// engaged tells OnEngagement of a chat message or like.
+func (h *Hub) engaged(station, kind string) {
+	if h.OnEngagement != nil {
+		h.OnEngagement(station, kind)
+	}
 }

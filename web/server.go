@@ -33,6 +33,10 @@ type Server struct {
 	Source http.Handler
 	Logger *slog.Logger
 
+	// Stats answers the statistics routes (a stats.Recorder); nil answers
+	// 404.
+	Stats statsReporter
+
 	// PublicURL is the base of absolute links (.m3u, .pls); empty uses the
 	// scheme and Host of the request.
 	PublicURL string
@@ -178,6 +182,11 @@ func (s *Server) Handler() http.Handler {
 		{"POST", "/api/stations/{slug}/streamers", s.createStreamer},
 		{"DELETE", "/api/stations/{slug}/streamers/{username}", s.deleteStreamer},
 		{"GET", "/admin/metadata", s.source},
+
+		{"GET", "/api/stations/{slug}/stats", s.stationStats},
+		{"GET", "/api/stations/{slug}/stats.csv", s.stationStatsCSV},
+		{"GET", "/api/stats", s.serverStats},
+		{"GET", "/api/stats.csv", s.serverStatsCSV},
 
 		{"GET", "/status-json.xsl", s.status},
 		{"GET", "/healthz", s.healthz},

@@ -31,6 +31,7 @@ import (
 	"github.com/onairfm/onair/relay"
 	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
+	"github.com/onairfm/onair/stats"
 	"github.com/onairfm/onair/web"
 	"github.com/onairfm/onair/whip"
 )
@@ -141,6 +142,22 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		PublicURL: cfg.HTTP.PublicURL,
 	}
 	ctrl.Relay = rel
+	rec := &stats.Recorder{
+		Store: db,
+		Live: func(slug string) (onair.Listeners, bool) {
+			st := rel.Status(slug)
+			return st.Listeners, st.Live
+		},
+		SampleEvery: cfg.Stats.SampleEvery(),
+		Retention:   cfg.Stats.Retention(),
+		Logger:      log.With("component", "stats"),
+	}
+	if err := rec.Start(ctx); err != nil {
+		return err
+	}
+	// Closed after the relay, whose last listeners end their sessions.
+	defer func() { err = errors.Join(err, rec.Close()) }()
+	rel.OnSession, rtcServer.OnSession, hub.OnEngagement = rec.Session, rec.Session, rec.Engagement
 	sources := &live.Sources{Auth: ctrl, Relay: rel, ReadTimeout: cfg.HTTP.ReadTimeout, Logger: log.With("component", "live")}
 	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
 	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, ctrl, peers{rtcServer}, db
@@ -188,6 +205,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		StreamsPerIP:   cfg.Limits.StreamsPerIP,
 		MetricsToken:   cfg.Metrics.Token,
 		Sessions:       hub,
+		Stats:          rec,
 	}
 	// No WriteTimeout and no ReadTimeout: streams are endless and set a
 	// deadline per write, and bodies get http.read_timeout per read (see

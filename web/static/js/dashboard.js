@@ -10,6 +10,7 @@ import { absoluteURL, byId, el, duration, Progress, say, setText, wireCopyButton
 import { GoLive } from './golive.js';
 import { showStreamers } from './streamers.js';
 import { describeStatus, Signal } from './signal.js';
+import { StatsPanel } from './stats.js';
 
 const $ = byId;
 const ui = {
@@ -34,7 +35,12 @@ const ui = {
   del: $('delete'), delConfirm: $('delete-confirm'), delYes: $('delete-yes'), delNo: $('delete-no'),
   goLive: $('golive'), liveMute: $('golive-mute'), liveEnd: $('golive-end'), liveLevel: $('golive-level'),
   liveLevelText: $('golive-level-text'), liveStatus: $('golive-status'), liveError: $('golive-error'),
+  stationStats: $('station-stats'), serverStatsPanel: $('server-stats-panel'), serverStats: $('server-stats'),
 };
+// The statistics of the selected station, and of the server for admins.
+const statsPanels = { station: null, server: null };
+// For the tests and the curious: the panels and their charts.
+window.onairStats = statsPanels;
 const progress = new Progress({ box: $('st-time'), elapsed: $('st-elapsed'), bar: $('st-progress'), total: $('st-duration') });
 
 let user = null;
@@ -59,7 +65,11 @@ const signal = new Signal({
       default: return;
     }
     renderList();
-    if (current && current.slug === st.slug) renderLive();
+    if (current && current.slug === st.slug) {
+      renderLive();
+      const counts = event === 'stream:listeners' || event.startsWith('stream:st') || event === 'stream:offline';
+      if (statsPanels.station && counts) statsPanels.station.setLive(st.live ? st.listeners : { http: 0, webrtc: 0 });
+    }
   },
   onStatus(state, info) { setText(ui.conn, describeStatus(state, info)); },
 });
@@ -88,6 +98,7 @@ ui.logout.addEventListener('click', async () => {
   stations = [];
   for (const slug of [...signal.rooms]) signal.leave(slug);
   signal.reconnect();
+  closeStats();
   showLogin();
 });
 
@@ -104,6 +115,7 @@ async function showApp(u) {
   ui.roleNote.hidden = u.role !== 'listener';
   ui.loginView.hidden = true;
   ui.appView.hidden = false;
+  showServerStats();
   showAccount(u);
   await loadStations(decodeURIComponent(location.hash.slice(1)));
   if (u.role !== 'listener') void watchAnalysis();
@@ -156,7 +168,18 @@ async function selectStation(slug) {
 
 function showStation(st) {
   ui.view.hidden = !st;
+  if (statsPanels.station && (!st || statsPanels.station.slug !== st.slug)) {
+    statsPanels.station.destroy();
+    statsPanels.station = null;
+  }
   if (!st) return;
+  if (!statsPanels.station) {
+    statsPanels.station = new StatsPanel(ui.stationStats, {
+      url: `/api/stations/${encodeURIComponent(st.slug)}/stats`, what: st.name, prefix: 'st-stats',
+    });
+    statsPanels.station.slug = st.slug;
+  }
+  if (st.live && st.listeners) statsPanels.station.setLive(st.listeners);
   setText(ui.name, st.name);
   ui.player.href = `/stations/${encodeURIComponent(st.slug)}`;
   ui.urlMP3.value = absoluteURL(st.streams.mp3);
@@ -176,6 +199,23 @@ function showStation(st) {
   say(ui.playlistError, '');
   ui.uploads.replaceChildren();
   renderLive();
+}
+
+// showServerStats shows the whole server's statistics to admins.
+function showServerStats() {
+  const admin = user && user.role === 'admin';
+  ui.serverStatsPanel.hidden = !admin;
+  if (admin && !statsPanels.server) {
+    statsPanels.server = new StatsPanel(ui.serverStats, { url: '/api/stats', what: 'the whole server', prefix: 'srv-stats' });
+  }
+}
+
+function closeStats() {
+  for (const k of Object.keys(statsPanels)) {
+    if (statsPanels[k]) statsPanels[k].destroy();
+    statsPanels[k] = null;
+  }
+  ui.serverStatsPanel.hidden = true;
 }
 
 function renderLive() {

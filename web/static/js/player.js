@@ -60,6 +60,7 @@ window.onairPlayer = {
   get ws() { return signal.ws; },
   get connects() { return signal.connects; },
   get state() { return radio ? radio.state : 'loading'; },
+  get signal() { return signal; },
   get audio() { return ui.audio; },
   // What plays ("webrtc", "http" or ""), and the timing of each Play:
   // {path, offer, answer, ice, dtls, packet, audible, fallback} in ms
@@ -251,7 +252,8 @@ ui.like.addEventListener('click', async () => {
     return;
   }
   try {
-    await signal.request('interaction:send', { station: slug, type: 'like' });
+    await signal.requestQueued('interaction:send', { station: slug, type: 'like' },
+      () => say(ui.likeHint, 'Like sending… (reconnecting)'));
     say(ui.likeHint, '');
   } catch (err) {
     say(ui.likeHint, err.message);
@@ -262,12 +264,27 @@ ui.chatForm.addEventListener('submit', async (e) => {
   e.preventDefault();
   const text = ui.chatText.value.trim();
   if (!text) return;
-  try {
-    await signal.request('chat:send', { station: slug, text });
+  // While the socket reconnects the message waits, shown as sending.
+  let pending = null;
+  const queued = () => {
     ui.chatText.value = '';
+    pending = el('li', { className: 'pending' },
+      el('span', { className: 'chat-user' }, user ? user.username : ''), ' ',
+      el('span', { className: 'chat-text' }, text), ' ',
+      el('span', { className: 'chat-status' }, 'sending…'));
+    ui.chat.append(pending);
+    ui.chatEmpty.hidden = true;
+  };
+  try {
+    await signal.requestQueued('chat:send', { station: slug, text }, queued);
+    if (!pending) ui.chatText.value = '';
     say(ui.chatError, '');
   } catch (err) {
     say(ui.chatError, err.message);
+    // Give the text back, unless something new was typed meanwhile.
+    if (pending && !ui.chatText.value) ui.chatText.value = text;
+  } finally {
+    if (pending) pending.remove();
   }
 });
 
