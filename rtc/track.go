@@ -1,7 +1,9 @@
 package rtc
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -227,4 +229,20 @@ func (t *Track) Close() {
 	}
 	t.wg.Wait()
 	t.stopShards()
+	if t.srv != nil {
+		var refused int64
+		for _, l := range t.srv.lanes {
+			if l.conn != nil {
+				refused += l.conn.failed.Load()
+			}
+		}
+		// Both should be 0: a shard that fell a second behind, or a
+		// socket that refused datagrams, lost audio for its listeners.
+		level, dropped := slog.LevelDebug, t.dropped.Load()
+		if dropped > 0 || refused > 0 {
+			level = slog.LevelWarn
+		}
+		t.srv.logger().Log(context.Background(), level, "webrtc track closed", "station", t.slug,
+			"dropped_packets", dropped, "refused_datagrams_server", refused)
+	}
 }

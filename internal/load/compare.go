@@ -58,6 +58,9 @@ func Compare(title string, a, b Report) string {
 		row("offer → first packet p95 ms", ra.FirstPacketMS.P95, rb.FirstPacketMS.P95, "%.1f", true)
 		fmt.Fprintf(tw, "packets / expected\t%d / %d\t%d / %d\t\t\n", ra.Packets, ra.Expected, rb.Packets, rb.Expected)
 		fmt.Fprintf(tw, "sequence gaps\t%d\t%d\t\t\n", ra.SeqLost, rb.SeqLost)
+		// A server that cannot keep up sends fewer packets and so spends
+		// less: per packet delivered is the fair figure then.
+		row("server CPU µs per packet delivered", perPacket(a), perPacket(b), "%.2f", true)
 	}
 	pa, pb := a.Proc, b.Proc
 	if pa != nil && pb != nil {
@@ -83,4 +86,13 @@ func FreePort() (int, error) {
 	}
 	defer func() { _ = ln.Close() }()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// perPacket is the server's CPU in the steady phase, above its baseline,
+// per WebRTC packet its listeners received; 0 when unknown.
+func perPacket(r Report) float64 {
+	if r.Proc == nil || r.WebRTC == nil || r.WebRTC.Packets == 0 {
+		return 0
+	}
+	return (r.Proc.SteadyCPU - r.Proc.BaselineCPU) / 100 * r.Steady * 1e6 / float64(r.WebRTC.Packets)
 }
