@@ -8,8 +8,9 @@
 #
 #   scripts/webrtc-compare.sh [N] [RESULTS_DIR]
 #
-# Environment: RAMP (20s), DURATION (20s), ONAIR_* variables reach onair
-# (e.g. ONAIR_WEBRTC_UDP_PORT).
+# Environment: RAMP (20s), DURATION (20s), ONAIR_BIN (an onair binary to
+# measure instead of building this tree's, e.g. an older commit's),
+# ONAIR_* variables reach onair (e.g. ONAIR_WEBRTC_UDP_PORT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,7 +39,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== build"
-go build -o "$work/onair" ./cmd/onair
+if [[ -n "${ONAIR_BIN:-}" ]]; then cp "$ONAIR_BIN" "$work/onair"; else go build -o "$work/onair" ./cmd/onair; fi
 go build -o "$work/onair-load" ./cmd/onair-load
 load="$work/onair-load"
 run() { # label pid slug
