@@ -38,6 +38,9 @@ type Service struct {
 	MaxIngests int
 	// QuotaBytes caps the media stored per station; 0 means no quota.
 	QuotaBytes int64
+	// Audience, when set, gives history its listener changes ("song
+	// impact"), from the statistics.
+	Audience audience
 	// AudioDefaults is the sound of new stations; zero takes the store's
 	// defaults (44.1 kHz, 128 kbit/s, 2 s crossfade, -16 LUFS).
 	AudioDefaults onair.AudioSettings

@@ -140,7 +140,31 @@ func (s *Service) History(ctx context.Context, slug string, limit int) ([]onair.
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.History(ctx, st.ID, limit)
+	hs, err := s.Store.History(ctx, st.ID, limit)
+	if err != nil || s.Audience == nil {
+		return hs, err
+	}
+	// Newest first: each entry ended when the one before it in the list
+	// started.
+	for i := range hs {
+		h := &hs[i]
+		if i > 0 {
+			if n, d, ok := s.Audience.Impact(ctx, st.ID, h.StartedAt, hs[i-1].StartedAt); ok {
+				h.ListenersStart, h.ListenersDelta = &n, &d
+			}
+			continue
+		}
+		if n, ok := s.Audience.ListenersAt(ctx, st.ID, h.StartedAt); ok {
+			h.ListenersStart = &n
+		}
+	}
+	return hs, nil
+}
+
+// audience tells how many listened at a moment, from the statistics.
+type audience interface {
+	ListenersAt(ctx context.Context, stationID int64, t time.Time) (int, bool)
+	Impact(ctx context.Context, stationID int64, start, end time.Time) (listenersStart, delta int, ok bool)
 }
 
 // recordHistory adds a history row when np is a new start of a track (a

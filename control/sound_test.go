@@ -290,3 +290,49 @@ func TestTrackArt(t *testing.T) {
 	wantCode(t, err, onair.ENotFound)
 	_ = os.Remove(path)
 }
+
+// fakeAudience counts listeners as the minute of the hour, so the change
+// over an entry is the minutes it lasted.
+type fakeAudience struct{}
+
+func (fakeAudience) ListenersAt(_ context.Context, _ int64, t time.Time) (int, bool) {
+	return t.Minute(), true
+}
+
+func (a fakeAudience) Impact(ctx context.Context, id int64, start, end time.Time) (int, int, bool) {
+	s, _ := a.ListenersAt(ctx, id, start)
+	e, _ := a.ListenersAt(ctx, id, end)
+	return s, e - s, true
+}
+
+func TestHistoryCarriesSongImpact(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	for i, min := range []int{5, 9, 20} {
+		if err := e.db.AddHistory(ctx, e.station.Slug, onair.HistoryEntry{
+			TrackID: e.tracks[i%len(e.tracks)].ID, Title: "t", StartedAt: t0.Add(time.Duration(min) * time.Minute),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hs, err := e.svc.History(ctx, e.station.Slug, 10)
+	if err != nil || len(hs) != 3 {
+		t.Fatalf("history %+v, %v", hs, err)
+	}
+	if hs[0].ListenersDelta != nil {
+		t.Fatal("the entry still playing has a listener change")
+	}
+	e.svc.Audience = fakeAudience{}
+	hs, err = e.svc.History(ctx, e.station.Slug, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Newest first: 20 (playing), 9 (until 20), 5 (until 9).
+	if *hs[0].ListenersStart != 20 || hs[0].ListenersDelta != nil ||
+		*hs[1].ListenersStart != 9 || *hs[1].ListenersDelta != 11 ||
+		*hs[2].ListenersStart != 5 || *hs[2].ListenersDelta != 4 {
+		t.Fatalf("impact %v/%v %v/%v %v/%v", *hs[0].ListenersStart, hs[0].ListenersDelta,
+			*hs[1].ListenersStart, *hs[1].ListenersDelta, *hs[2].ListenersStart, *hs[2].ListenersDelta)
+	}
+}

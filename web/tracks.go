@@ -229,17 +229,20 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	type entry struct {
-		TrackID   *int64 `json:"track_id"`
-		Title     string `json:"title"`
-		Artist    string `json:"artist"`
-		StartedAt string `json:"started_at"`
-		Source    string `json:"source"`
+		TrackID        *int64 `json:"track_id"`
+		Title          string `json:"title"`
+		Artist         string `json:"artist"`
+		StartedAt      string `json:"started_at"`
+		Source         string `json:"source"`
+		ListenersStart *int   `json:"listeners_start,omitempty"`
+		ListenersDelta *int   `json:"listeners_delta,omitempty"`
 	}
 	out := struct {
 		History []entry `json:"history"`
 	}{History: make([]entry, 0, len(hs))}
 	for _, h := range hs {
-		e := entry{Title: h.Title, Artist: h.Artist, StartedAt: jsonTime(h.StartedAt), Source: h.Source}
+		e := entry{Title: h.Title, Artist: h.Artist, StartedAt: jsonTime(h.StartedAt), Source: h.Source,
+			ListenersStart: h.ListenersStart, ListenersDelta: h.ListenersDelta}
 		if h.TrackID != 0 {
 			e.TrackID = &h.TrackID
 		}

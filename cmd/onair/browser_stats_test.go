@@ -115,6 +115,14 @@ func TestBrowserStats(t *testing.T) {
 	b.click(`#station-stats button[data-range="1h"]`)
 	b.waitJS(10*time.Second, "the 1-hour range", `onairStats.station.report && onairStats.station.report.step_s === 1`)
 
+	// Song impact: a track that started and ended while samples were taken
+	// shows its listeners and their change in the Played table.
+	s.must(200, "POST", "/api/stations/"+slug+"/skip", tok, nil, nil)
+	b.do(3 * time.Second) // a few samples of the new track
+	s.must(200, "POST", "/api/stations/"+slug+"/skip", tok, nil, nil)
+	b.waitJS(20*time.Second, "a played track with its listener change",
+		`[...document.querySelectorAll('#played tbody tr')].slice(1).some((r) => /^\d+$/.test(r.cells[4].textContent) && /^(0|[+−]\d+)$/.test(r.cells[5].textContent))`)
+
 	dir := os.Getenv("ONAIR_SCREENSHOTS")
 	if dir == "" {
 		dir = t.TempDir()

@@ -158,6 +158,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	// Closed after the relay, whose last listeners end their sessions.
 	defer func() { err = errors.Join(err, rec.Close()) }()
 	rel.OnSession, rtcServer.OnSession, hub.OnEngagement = rec.Session, rec.Session, rec.Engagement
+	ctrl.Audience = rec
 	sources := &live.Sources{Auth: ctrl, Relay: rel, ReadTimeout: cfg.HTTP.ReadTimeout, Logger: log.With("component", "live")}
 	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
 	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, ctrl, peers{rtcServer}, db

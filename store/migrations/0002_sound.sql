@@ -23,8 +23,8 @@ ALTER TABLE stations ADD COLUMN jingle_every INTEGER NOT NULL DEFAULT 0;
 
 -- One row per thing a station started playing. track_id is NULL for live
 -- segments, and a deleted track keeps its rows (title and artist are
--- copied) so history stays true. listeners_start and listeners_delta are
--- filled by the statistics work.
+-- copied) so history stays true. The listener change while each entry
+-- played is read from the statistics samples when history is asked for.
 CREATE TABLE history (
     id              INTEGER PRIMARY KEY,
     station_id      INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
@@ -32,9 +32,7 @@ CREATE TABLE history (
     title           TEXT    NOT NULL DEFAULT '',
     artist          TEXT    NOT NULL DEFAULT '',
     started_at      INTEGER NOT NULL,
-    source          TEXT    NOT NULL CHECK (source IN ('playlist', 'jingle', 'live')),
-    listeners_start INTEGER,
-    listeners_delta INTEGER
+    source          TEXT    NOT NULL CHECK (source IN ('playlist', 'jingle', 'live'))
 );
 CREATE INDEX history_station_started ON history(station_id, started_at);
 CREATE INDEX history_track_id ON history(track_id);

@@ -10,6 +10,7 @@ import { absoluteURL, byId, el, duration, Progress, say, setText, wireCopyButton
 import { GoLive } from './golive.js';
 import { showStreamers } from './streamers.js';
 import { describeStatus, Signal } from './signal.js';
+import { Played } from './played.js';
 import { StatsPanel } from './stats.js';
 
 const $ = byId;
@@ -35,10 +36,11 @@ const ui = {
   del: $('delete'), delConfirm: $('delete-confirm'), delYes: $('delete-yes'), delNo: $('delete-no'),
   goLive: $('golive'), liveMute: $('golive-mute'), liveEnd: $('golive-end'), liveLevel: $('golive-level'),
   liveLevelText: $('golive-level-text'), liveStatus: $('golive-status'), liveError: $('golive-error'),
-  stationStats: $('station-stats'), serverStatsPanel: $('server-stats-panel'), serverStats: $('server-stats'),
+  stationStats: $('station-stats'), played: $('played'), serverStatsPanel: $('server-stats-panel'), serverStats: $('server-stats'),
 };
 // The statistics of the selected station, and of the server for admins.
 const statsPanels = { station: null, server: null };
+const played = new Played(ui.played);
 // For the tests and the curious: the panels and their charts.
 window.onairStats = statsPanels;
 const progress = new Progress({ box: $('st-time'), elapsed: $('st-elapsed'), bar: $('st-progress'), total: $('st-duration') });
@@ -67,6 +69,7 @@ const signal = new Signal({
     renderList();
     if (current && current.slug === st.slug) {
       renderLive();
+      if (event === 'stream:metadata') played.changed();
       const counts = event === 'stream:listeners' || event.startsWith('stream:st') || event === 'stream:offline';
       if (statsPanels.station && counts) statsPanels.station.setLive(st.live ? st.listeners : { http: 0, webrtc: 0 });
     }
@@ -163,7 +166,7 @@ async function selectStation(slug) {
   signal.join(slug);
   showStation(st);
   renderList();
-  await Promise.all([loadTracks(), showStreamers(st)]);
+  await Promise.all([loadTracks(), showStreamers(st), played.show(st.slug)]);
 }
 
 function showStation(st) {
