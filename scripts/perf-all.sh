@@ -44,6 +44,9 @@ else
   step liquidsoap bash scripts/liquidsoap-compare.sh "$results/liquidsoap"
 fi
 
+# live sources: Icecast source → HTTP listener delay, takeover/fallback over N switches, CPU
+step icecast-live env ONAIR_MEASURE="$(n 20)" go test -run TestIcecastLiveFigures -v -timeout 30m ./cmd/onair/
+
 count=3; [[ -n "$quick" ]] && count=1
 step bench-relay go test -run '^$' -bench 'HTTPFanout' -benchtime=10x -count=$count ./relay/
 step bench-engine go test -run '^$' -bench 'StationEngine' -benchtime=3x -count=$count ./relay/
