@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/onairfm/onair/audio/analysis"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 const ceiling = -1.0 // dBTP, the station's
@@ -167,13 +168,7 @@ func TestCeiling(t *testing.T) {
 
 // ffmpeg's ebur128 agrees that the output is under the ceiling.
 func TestCeilingFFmpeg(t *testing.T) {
-	ffmpeg, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ffmpeg is not installed; .ci/run must install it")
-		}
-		t.Skip("ffmpeg not installed")
-	}
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	for _, tt := range loudSignals() {
 		t.Run(tt.name, func(t *testing.T) {
 			// ffmpeg reads a file that starts mid-waveform up to 0.5 dB
