@@ -89,7 +89,7 @@ func New(rate, channels, bitrate int) (*Encoder, error) {
 			bitrate, rate, table[1:], ErrBitrate)
 	}
 	if _, err := shine.CheckConfig(rate, bitrate/1000); err != nil {
-		return nil, fmt.Errorf("mp3enc: %d Hz at %d bit/s: %v: %w", rate, bitrate, err, ErrBitrate)
+		return nil, fmt.Errorf("mp3enc: %d Hz at %d bit/s: %w: %w", rate, bitrate, err, ErrBitrate)
 	}
 	e := &Encoder{
 		rate: rate, channels: channels, kbps: bitrate / 1000, index: index, spf: spf,

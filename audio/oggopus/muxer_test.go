@@ -235,7 +235,7 @@ func makeChain(t testing.TB) chain {
 		}
 		for j, p := range packets {
 			m.Add(p, 960)
-			if j%10 == 9 && !(i == 0 && j == len(packets)-1) {
+			if j%10 == 9 && (i != 0 || j != len(packets)-1) {
 				if i == 1 && j == 29 {
 					c.mid, c.header = len(c.data), bytes.Clone(m.Header())
 				}
