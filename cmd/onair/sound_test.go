@@ -430,10 +430,11 @@ type toneRun struct {
 
 // checkMix cuts the recording into its tracks by tone and checks each
 // track's loudness, the true peak, the crossfades and that nothing in it
-// is silent. skips is how
-// often the station's clock skipped ahead during the recording: on a
-// machine too busy to run the station in real time, its audio jumps, so
-// the play order, the crossfades and the gaps are not judged then.
+// is silent. skips is how often the station's clock skipped ahead during
+// the recording: on a machine too busy to run the station in real time,
+// its audio jumps, so only the loudness of the tracks heard and the true
+// peak are judged then (not the order, the crossfades, the gaps, nor that
+// every track was heard).
 func checkMix(t *testing.T, ffmpeg, rec string, playlist []soundTrack, skips int64) {
 	t.Helper()
 	const rate = 44100
@@ -459,7 +460,7 @@ func checkMix(t *testing.T, ffmpeg, rec string, playlist []soundTrack, skips int
 		shares = append(shares, sh)
 	}
 	runs := toneRuns(shares)
-	if len(runs) < len(playlist) {
+	if len(runs) < len(playlist) && skips == 0 {
 		t.Fatalf("the recording holds %d steady tones, want at least %d", len(runs), len(playlist))
 	}
 	secs := func(w int) float64 { return float64(w) * soundWindow.Seconds() }
@@ -500,7 +501,7 @@ func checkMix(t *testing.T, ffmpeg, rec string, playlist []soundTrack, skips int
 		measured[r.tone] = true
 	}
 	for k, tr := range playlist {
-		if !measured[k] {
+		if !measured[k] && skips == 0 {
 			t.Errorf("%s: no whole steady part in the recording to measure", tr.title)
 		}
 	}
