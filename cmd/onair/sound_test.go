@@ -273,7 +273,7 @@ func TestLimiterCeiling(t *testing.T) {
 			rec := filepath.Join(t.TempDir(), "rec")
 			runTool(t, 90*time.Second, nil, ffmpeg, "-nostdin", "-v", "error", "-i", c.path, "-t", "12", "-c", "copy", "-f", c.name, rec)
 			_, peak := ebur128(t, ffmpeg, decodeWAV(t, ffmpeg, rec), "")
-			t.Logf("%s: true peak %.2f dBTP after decoding (encoder fed at most %.0f dBTP, codec allowance %.1f dB)", c.name, peak, c.ceiling, codecOvershoot)
+			t.Logf("%s: true peak %.2f dBTP after decoding (ceiling %.0f dBTP, codec allowance %.1f dB)", c.name, peak, c.ceiling, codecOvershoot)
 			if peak > c.ceiling+codecOvershoot {
 				t.Errorf("%s: true peak %.2f dBTP, over the %.0f dBTP ceiling by more than a codec's %.1f dB", c.name, peak, c.ceiling, codecOvershoot)
 			}
@@ -287,13 +287,13 @@ func TestLimiterCeiling(t *testing.T) {
 // codecOvershoot is what a lossy codec may add to a peak held at its
 // ceiling: the quantisation error of the decoded signal adds to its
 // largest samples. Measured with TestLimiterCeiling on full-scale tones:
-// Opus 0.0-0.2 dB over -1 dBTP; MP3 -3.2 dBTP, from shine fed at most
-// -4 dBTP by audio/mp3enc.
+// Opus 0.0-0.2 dB over -1 dBTP; MP3 -3.2 dBTP, from shine fed samples of
+// at most -4 dBFS by audio/mp3enc.
 const codecOvershoot = 0.5
 
-// mp3CeilingDBTP is the MP3 mount's own ceiling: audio/mp3enc limits what
-// it feeds shine to -4 dBTP (shine's filter bank overflows above about
-// -3 dBFS; a mix held at -1 dBTP decoded at +3.0 dBTP before) and
+// mp3CeilingDBTP is the MP3 mount's own ceiling: audio/mp3enc limits the
+// samples it feeds shine to -4 dBFS (shine's filter bank overflows above
+// about -3 dBFS; a mix held at -1 dBTP decoded at +3.0 dBTP before) and
 // promises frames that decode under -3 dBTP.
 const mp3CeilingDBTP = -3
 
