@@ -109,7 +109,7 @@ func (s *server) soundStation(token, name string, files []namedFile, audio map[s
 }
 
 // TestMixedPlaylistSound plays a station whose playlist mixes MP3, WAV and
-// FLAC at 44.1, 48 and 22.05 kHz, mono and stereo, 21 LU apart, with a 1 s
+// FLAC at 44.1, 48 and 22.05 kHz, mono and stereo, 23 LU apart, with a 1 s
 // crossfade and loudness normalisation, through the tools listeners use:
 //
 //   - ffmpeg records the MP3 stream; its ebur128 filter measures each
@@ -117,7 +117,8 @@ func (s *server) soundStation(token, name string, files []namedFile, audio map[s
 //     finds no gap, and each crossfade holds both tones;
 //   - the Ogg/Opus mount decodes in ffprobe and mpv, with its titles;
 //   - mpv and VLC play the MP3 stream without a decoder error, and neither
-//     recording ever changes sample rate or channels (ffprobe, per frame).
+//     recording (MP3, Ogg) changes sample rate or channels (ffprobe and
+//     ffmpeg, per frame).
 //
 // Nothing here is timed: the tools run for a bounded stream length and
 // their output is judged afterwards.
