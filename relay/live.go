@@ -23,14 +23,18 @@ const (
 	liveStall = 5 * time.Second
 	// livePrebuffer is how much audio a source's feed holds before it
 	// starts to sound: enough to ride out network jitter at the 20 ms
-	// steps a live station renders in.
+	// steps a live station renders in. A source that sends in bursts gets
+	// more (see Feed.prebuffer).
 	livePrebuffer = 120 * time.Millisecond
+	// liveMaxPrebuffer bounds that: ffmpeg's Ogg muxer sends a page a
+	// second, so its sources need a little over one.
+	liveMaxPrebuffer = 1500 * time.Millisecond
 	// liveMaxBuffer bounds a feed: a source that sends faster than real
 	// time has its oldest audio dropped, so latency and memory stay
 	// bounded.
-	liveMaxBuffer = time.Second
+	liveMaxBuffer = 3 * time.Second
 	// liveTrimAfter is how long a feed may hold more than twice its
-	// prebuffer before the excess is dropped.
+	// prebuffer all the time before the excess is dropped.
 	liveTrimAfter = 2 * time.Second
 )
 
@@ -50,9 +54,12 @@ type Feed struct {
 
 	mu       sync.Mutex
 	buf      []float32
-	primed   bool      // the prebuffer filled: audio flows
-	excess   time.Time // since when the feed holds more than it needs
-	last     time.Time // last Write
+	primed   bool          // the prebuffer filled: audio flows
+	flowed   bool          // primed once: from then on waits are the source's
+	gap      time.Duration // longest wait for audio with the feed empty
+	window   time.Time     // start of the window low is the low water of
+	low      int           // the fewest samples held after a read since window
+	last     time.Time     // last Write
 	closed   bool
 	dropped  int64 // frames dropped for a producer ahead of the clock
 	underrun int64 // frames of silence the clock had to play
@@ -104,7 +111,13 @@ func (f *Feed) Write(pcm []float32) {
 	if f.closed {
 		return
 	}
-	f.last = f.s.r.now()
+	now := f.s.r.now()
+	if gap := now.Sub(f.last); f.flowed && gap > f.gap && len(f.buf) == 0 {
+		// The source left the feed empty this long: it sends in bursts
+		// (Ogg pages), and the prebuffer must cover one.
+		f.gap = min(gap, liveMaxPrebuffer)
+	}
+	f.last = now
 	f.buf = append(f.buf, pcm...)
 	if max := f.frames(liveMaxBuffer) * f.ch; len(f.buf) > max {
 		drop := len(f.buf) - max
@@ -112,9 +125,20 @@ func (f *Feed) Write(pcm []float32) {
 		f.dropped += int64(drop / f.ch)
 		f.buf = f.buf[:copy(f.buf, f.buf[drop:])]
 	}
-	if !f.primed && len(f.buf) >= f.frames(livePrebuffer)*f.ch {
-		f.primed = true
+	if !f.primed && len(f.buf) >= f.prebuffer() {
+		f.primed, f.flowed = true, true
 	}
+}
+
+// prebuffer is what the feed holds before it sounds, in samples: the
+// jitter allowance, or a little more than the longest the source left it
+// empty, for a source that sends in bursts.
+func (f *Feed) prebuffer() int {
+	d := livePrebuffer
+	if f.gap > 0 {
+		d = max(d, min(f.gap+livePrebuffer/2, liveMaxPrebuffer))
+	}
+	return f.frames(d) * f.ch
 }
 
 // CountBytes adds n to the bytes the source sent, for the metrics.
@@ -199,29 +223,33 @@ func (f *Feed) Read(dst []float32) (int, error) {
 	return n, nil
 }
 
-// trim keeps the delay near the prebuffer: a feed that has held more than
-// twice it for liveTrimAfter (a source that sent a burst, or a stall
-// upstream caught up at once) drops its oldest audio down to the
-// prebuffer. Without it such a delay would stay for the whole show.
+// trim keeps the delay near the prebuffer. What counts is the feed's low
+// water over liveTrimAfter: a source that sends in bursts (ffmpeg's Ogg
+// muxer sends a page a second) empties its feed between them and needs no
+// trim, while a feed that never held less than twice the prebuffer all
+// that time (a burst at connect, an upstream stall caught up at once)
+// carries a delay that would otherwise stay for the whole show: its oldest
+// audio is dropped down to the prebuffer.
 func (f *Feed) trim() {
-	pre := f.frames(livePrebuffer) * f.ch
-	if len(f.buf) <= 2*pre {
-		f.excess = time.Time{}
-		return
-	}
 	now := f.s.r.now()
-	if f.excess.IsZero() {
-		f.excess = now
+	if f.window.IsZero() || len(f.buf) < f.low {
+		f.low = len(f.buf)
+	}
+	if f.window.IsZero() {
+		f.window = now
 		return
 	}
-	if now.Sub(f.excess) < liveTrimAfter {
+	if now.Sub(f.window) < liveTrimAfter {
 		return
 	}
-	drop := len(f.buf) - pre
-	drop -= drop % f.ch
-	f.dropped += int64(drop / f.ch)
-	f.buf = f.buf[:copy(f.buf, f.buf[drop:])]
-	f.excess = time.Time{}
+	pre := f.prebuffer()
+	if f.low > 2*pre {
+		drop := f.low - pre
+		drop -= drop % f.ch
+		f.dropped += int64(drop / f.ch)
+		f.buf = f.buf[:copy(f.buf, f.buf[drop:])]
+	}
+	f.window, f.low = now, len(f.buf)
 }
 
 // liveSource adapts a Feed to mix.Source: the mix closing its item must

@@ -155,6 +155,24 @@ func TestFeedKeepsItsDelayNearThePrebuffer(t *testing.T) {
 	if got := len(f.buf); got > 2*pre {
 		t.Fatalf("still %d frames held after %v, want about the prebuffer (%d)", got, liveTrimAfter, pre)
 	}
+	// A source that sends a second at a time (ffmpeg's Ogg pages) empties
+	// its feed between pages: nothing of it is dropped.
+	f.buf = f.buf[:0]
+	f.window = time.Time{}
+	dropped := f.dropped
+	for range 5 {
+		f.Write(make([]float32, 1000))
+		for range 50 {
+			if _, err := f.Read(dst); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(20 * time.Millisecond)
+		}
+	}
+	if f.dropped != dropped {
+		t.Fatalf("%d frames of a bursty source dropped", f.dropped-dropped)
+	}
+
 	// An underrun waits for a whole prebuffer again.
 	f.buf = f.buf[:0]
 	f.Read(dst)
@@ -167,5 +185,31 @@ func TestFeedKeepsItsDelayNearThePrebuffer(t *testing.T) {
 		if x != 0 {
 			t.Fatal("audio played before the prebuffer refilled after an underrun")
 		}
+	}
+}
+
+func TestFeedPrebufferCoversABurstySource(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := &Relay{Now: func() time.Time { return now }}
+	f := &Feed{s: &station{r: r}, rate: 1000, ch: 1, last: now}
+	dst := make([]float32, 20)
+	silent := 0
+	// A page of a second every second, the way ffmpeg's Ogg muxer sends.
+	for range 6 {
+		f.Write(make([]float32, 1000))
+		for range 50 {
+			f.Read(dst)
+			if !f.primed {
+				silent++
+			}
+			now = now.Add(20 * time.Millisecond)
+		}
+	}
+	if p := f.prebuffer(); p < 1000 {
+		t.Fatalf("prebuffer %d frames for a source sending a second at a time", p)
+	}
+	// After it learnt the source, the feed waits once and then flows.
+	if silent > 150 {
+		t.Fatalf("%d of 300 reads silent: the feed keeps underrunning", silent)
 	}
 }
