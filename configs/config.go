@@ -5,20 +5,22 @@ package configs
 
 import (
 	"log/slog"
+	"os"
 	"time"
 )
 
 // Config is the whole configuration. The mapstructure tags are the keys of
 // the YAML file; see onair.example.yaml for what each one means.
 type Config struct {
-	HTTP    HTTP   `mapstructure:"http"`
-	DataDir string `mapstructure:"data_dir"`
-	Admin   Admin  `mapstructure:"admin"`
-	WebRTC  WebRTC `mapstructure:"webrtc"`
-	Upload  Upload `mapstructure:"upload"`
-	Opus    Opus   `mapstructure:"opus"`
-	Log     Log    `mapstructure:"log"`
-	Stream  Stream `mapstructure:"stream"`
+	HTTP    HTTP    `mapstructure:"http"`
+	DataDir string  `mapstructure:"data_dir"`
+	Admin   Admin   `mapstructure:"admin"`
+	WebRTC  WebRTC  `mapstructure:"webrtc"`
+	Upload  Upload  `mapstructure:"upload"`
+	Opus    Opus    `mapstructure:"opus"`
+	Log     Log     `mapstructure:"log"`
+	Stream  Stream  `mapstructure:"stream"`
+	Cluster Cluster `mapstructure:"cluster"`
 }
 
 // HTTP configures the HTTP, WebSocket and stream server.
@@ -94,6 +96,27 @@ func (s Stream) Burst() time.Duration {
 	return time.Duration(s.BurstSeconds * float64(time.Second))
 }
 
+// Cluster makes the process a node of a cluster over NATS. With neither
+// NATSURL nor EmbeddedNATS it is a single node and runs no NATS code.
+type Cluster struct {
+	NATSURL      string `mapstructure:"nats_url"`
+	EmbeddedNATS string `mapstructure:"embedded_nats"`
+	Role         string `mapstructure:"role"` // origin or edge
+	// Node is this node's name; empty: NodeName gives the host name.
+	Node string `mapstructure:"node"`
+}
+
+// NodeName is Node, or the host name when Node is empty.
+func (c Cluster) NodeName() string {
+	if c.Node != "" {
+		return c.Node
+	}
+	return hostName()
+}
+
+// Enabled reports whether the process joins a cluster.
+func (c Cluster) Enabled() bool { return c.NATSURL != "" || c.EmbeddedNATS != "" }
+
 // Default returns the built-in configuration: what Load gives with no file,
 // environment or flags. It is the single source of the defaults.
 func Default() Config {
@@ -105,5 +128,14 @@ func Default() Config {
 		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
+		Cluster: Cluster{Role: "origin"},
 	}
+}
+
+// hostName is the default node name; "onair" when the system has none.
+func hostName() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "onair"
 }

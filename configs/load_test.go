@@ -56,6 +56,7 @@ func TestDefaults(t *testing.T) {
 		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
+		Cluster: Cluster{NATSURL: "", EmbeddedNATS: "", Role: "origin", Node: ""},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\ngot  %+v\nwant %+v", *c, want)
@@ -96,6 +97,10 @@ func TestContractKeys(t *testing.T) {
 		{"log.level", "ONAIR_LOG_LEVEL", "debug", func(c *Config) any { return c.Log.Level }, "info", "debug"},
 		{"log.format", "ONAIR_LOG_FORMAT", "json", func(c *Config) any { return c.Log.Format }, "text", "json"},
 		{"stream.burst_seconds", "ONAIR_STREAM_BURST_SECONDS", "1.5", func(c *Config) any { return c.Stream.BurstSeconds }, 4.0, 1.5},
+		{"cluster.nats_url", "ONAIR_CLUSTER_NATS_URL", "nats://127.0.0.1:4222", func(c *Config) any { return c.Cluster.NATSURL }, "", "nats://127.0.0.1:4222"},
+		{"cluster.embedded_nats", "ONAIR_CLUSTER_EMBEDDED_NATS", "127.0.0.1:4222", func(c *Config) any { return c.Cluster.EmbeddedNATS }, "", "127.0.0.1:4222"},
+		{"cluster.role", "ONAIR_CLUSTER_ROLE", "edge", func(c *Config) any { return c.Cluster.Role }, "origin", "edge"},
+		{"cluster.node", "ONAIR_CLUSTER_NODE", "edge-1", func(c *Config) any { return c.Cluster.Node }, "", "edge-1"},
 	}
 	table := keys()
 	if len(tests) != len(table) {
