@@ -113,15 +113,16 @@ func (h *Hub) leaveLocked(c *conn, slug string) {
 
 // postChat appends a chat message to the room and sends it to every
 // member, the sender included.
-func (h *Hub) postChat(c *conn, slug string, u *onair.User, text string) error {
+// It returns the message's frame, for the other nodes of a cluster.
+func (h *Hub) postChat(c *conn, slug string, u *onair.User, text string) ([]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.rooms[slug]
 	if _, ok := c.rooms[slug]; !ok || r == nil {
-		return errNotJoined(slug)
+		return nil, errNotJoined(slug)
 	}
 	if !h.chatLim.allow(u.ID, h.now()) {
-		return onair.Errorf(onair.ERateLimited, "too many chat messages, slow down")
+		return nil, onair.Errorf(onair.ERateLimited, "too many chat messages, slow down")
 	}
 	r.nextChatID++
 	b, err := encode(evChat, chatMsg{
@@ -132,8 +133,14 @@ func (h *Hub) postChat(c *conn, slug string, u *onair.User, text string) error {
 		At:      *formatTime(h.now()),
 	}, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return b, h.addChatLocked(r, b)
+}
+
+// addChatLocked keeps a chat frame in the room's history and sends it to
+// every member.
+func (h *Hub) addChatLocked(r *room, b []byte) error {
 	msg, err := newShared(b)
 	if err != nil {
 		return err
