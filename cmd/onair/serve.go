@@ -20,6 +20,7 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/auth"
+	"github.com/onairfm/onair/cluster"
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/control"
 	"github.com/onairfm/onair/ingest"
@@ -69,6 +70,9 @@ func mediaDir(cfg *configs.Config) string { return filepath.Join(cfg.DataDir, "m
 // reverse order of start-up.
 func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.Logger) (err error) {
 	defer func() { _ = ln.Close() }() // closed already after a clean shutdown
+	if cfg.Cluster.Enabled() && cfg.Cluster.Role == cluster.RoleEdge {
+		return serveEdge(ctx, cfg, ln, log)
+	}
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -93,9 +97,14 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	}
 	// Closed after the relay, whose stations close their tracks and peers.
 	defer func() { err = errors.Join(err, rtcServer.Close()) }()
+	node := originNode(cfg, log) // nil: one node, no NATS
+	pubs := publishers{hub, ctrl}
+	if node != nil {
+		pubs = append(pubs, node)
+	}
 	rel := &relay.Relay{
 		MediaDir:  mediaDir(cfg),
-		Publisher: publishers{hub, ctrl},
+		Publisher: pubs,
 		Logger:    log.With("component", "relay"),
 		Opus:      relay.OpusConfig{Bitrate: cfg.Opus.Bitrate, FrameMS: cfg.Opus.FrameMS},
 		WebRTC:    tracks{rtcServer},
@@ -105,6 +114,17 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	ctrl.Relay = rel
 	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
 	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rtcServer}, db
+	stopCluster := func() {}
+	originHTTP := &lateHandler{}
+	if node != nil {
+		node.Relay, node.Hub = rel, hub
+		rel.Tap, rel.Nodes, hub.Mirror = node.Tap(), node.Nodes(), node
+		stopCluster, err = startOrigin(cfg, node, cluster.Services{Auth: accounts, Control: ctrl, States: stationStates{ctrl}, Likes: db, HTTP: originHTTP})
+		if err != nil {
+			return err
+		}
+		defer stopCluster()
+	}
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("start signalling: %w", err)
 	}
@@ -121,6 +141,9 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	}
 
 	reg := prometheus.NewRegistry()
+	if node != nil {
+		reg.MustRegister(node)
+	}
 	reg.MustRegister(rel, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onair_websocket_connections", Help: "Open WebSocket connections."},
 			func() float64 { return float64(hub.Connections()) }))
@@ -138,6 +161,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		ICEServers:     cfg.WebRTC.ICEServers,
 	}
 	// No WriteTimeout: streams are endless and set a deadline per write.
+	originHTTP.set(site.Handler())
 	srv := &http.Server{Handler: site.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -156,7 +180,9 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	err = errors.Join(err, hub.Close(), whipServer.Close(), rel.Close())
+	err = errors.Join(err, hub.Close(), whipServer.Close())
+	stopCluster()
+	err = errors.Join(err, rel.Close())
 	stopRun()
 	wg.Wait()
 	return err

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onairfm/onair/configs"
+	"github.com/onairfm/onair/internal/client"
+)
+
+// freePort returns a loopback port nobody listens on now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startNode starts a cluster node in the test process: an origin (with
+// the admin account) or an edge.
+func startNode(t *testing.T, role, name string, set func(*configs.Cluster)) *server {
+	t.Helper()
+	cfg := configs.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Admin.Password = adminPassword
+	cfg.WebRTC.LoopbackOnly = true
+	cfg.Cluster.Role, cfg.Cluster.Node = role, name
+	set(&cfg.Cluster)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{t: t, URL: "http://" + ln.Addr().String(), dataDir: cfg.DataDir, cancel: cancel, done: make(chan error, 1)}
+	log := slog.New(slog.DiscardHandler)
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("node", name)
+	}
+	go func() { s.done <- serve(ctx, &cfg, ln, log) }()
+	t.Cleanup(s.stop)
+	s.admin = s.login("admin", adminPassword) // through the edge's forwarding, for an edge
+	return s
+}
+
+// natsServer runs Debian's nats-server on a free loopback port.
+func natsServer(t *testing.T) string {
+	t.Helper()
+	bin := needTool(t, "nats-server")
+	port := freePort(t)
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	eventually(t, 10*time.Second, "nats-server to listen", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return "nats://127.0.0.1:" + strconv.Itoa(port)
+}
+
+func TestClusterEmbeddedNATS(t *testing.T) {
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.EmbeddedNATS = addr })
+	testCluster(t, origin, "nats://"+addr)
+}
+
+func TestClusterDebianNATS(t *testing.T) {
+	url := natsServer(t)
+	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.NATSURL = url })
+	testCluster(t, origin, url)
+}
+
+// streamStatus is the answer to HEAD /stream/SLUG.
+func streamStatus(url string) int {
+	resp, err := http.Head(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func testCluster(t *testing.T, origin *server, url string) {
+	edge := func(name string) *server {
+		return startNode(t, "edge", name, func(c *configs.Cluster) { c.NATSURL = url })
+	}
+	e1, e2 := edge("edge-1"), edge("edge-2")
+	tok := origin.owner("deejay")
+	slug, _ := origin.liveStation(tok, "Cluster FM", "tone440.mp3", "tone880.mp3")
+	for _, e := range []*server{e1, e2} {
+		eventually(t, 10*time.Second, "the station on an edge", func() bool { return streamStatus(e.URL+"/stream/"+slug) == 200 })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	// An HTTP listener on edge 1 hears the station, titled as on the origin.
+	l1 := listenICY(t, ctx, e1.URL+"/stream/"+slug)
+	if l1.resp.Header.Get("icy-name") != "Cluster FM" {
+		t.Fatalf("edge headers %v", l1.resp.Header)
+	}
+	l1.readUntil("2 s of audio", func() bool { return len(l1.audio) >= 32000 })
+	if got := l1.rd.Title(); got != "Test Artist - Tone 440" {
+		t.Fatalf("edge title %q", got)
+	}
+	if f := heard(t, l1.audio); f != 440 {
+		t.Fatalf("edge listener heard %v Hz, want 440", f)
+	}
+
+	// A pion listener through edge 2's socket hears it too.
+	rtcSock := e2.dial(t, "")
+	rtcSock.Send("stream:join", map[string]string{"station": slug})
+	expect(t, rtcSock, "stream:live", "stream:metadata", "stream:listeners")
+	l := listenRTC(t, rtcSock, slug, true)
+	eventually(t, 20*time.Second, "3 s of decoded Opus via the edge", func() bool { return l.Decoded() >= 3 })
+	start := l.FirstPacket()
+	if f, share := toneOf(l.Samples(start.Add(500*time.Millisecond), start.Add(2500*time.Millisecond))); f != 440 || share < 0.5 {
+		t.Fatalf("edge WebRTC listener heard %v Hz (%.2f), want 440", f, share)
+	}
+
+	// Counts add up over the nodes, wherever they are read.
+	for _, n := range []*server{origin, e1, e2} {
+		eventually(t, 15*time.Second, "cluster-wide counts at "+n.URL, func() bool {
+			var st stationJSON
+			n.do("GET", "/api/stations/"+slug, "", nil, &st)
+			return st.Listeners.HTTP == 1 && st.Listeners.WebRTC == 1 && st.Listeners.Total == 2
+		})
+		eventually(t, 15*time.Second, "status page counts at "+n.URL, func() bool {
+			return strings.Contains(get(t, n.URL+"/status-json.xsl"), `"listeners":2`)
+		})
+		eventually(t, 15*time.Second, "metrics at "+n.URL, func() bool {
+			m := get(t, n.URL+"/metrics")
+			return strings.Contains(m, `onair_listeners{transport="http"} 1`) && strings.Contains(m, `onair_listeners{transport="webrtc"} 1`) &&
+				strings.Contains(m, `onair_node_listeners{node="edge-1",transport="http"} 1`)
+		})
+	}
+	waitFor(t, rtcSock, "stream:listeners", func(m client.Message) bool { return has(m, `"count":2`) })
+
+	// Chat and likes sent on edge 1 reach sockets on the origin and edge 2.
+	e1.must(201, "POST", "/api/auth/register", "", map[string]string{"username": "fan", "password": "fan-password"}, nil)
+	fan := e1.dial(t, e1.login("fan", "fan-password"))
+	originSock := origin.dial(t, "")
+	for _, c := range []*client.Socket{fan, originSock} {
+		c.Send("stream:join", map[string]string{"station": slug})
+		waitFor(t, c, "stream:listeners", nil)
+	}
+	fan.Send("chat:send", map[string]string{"station": slug, "text": "hello from edge 1"})
+	for _, c := range []*client.Socket{originSock, rtcSock} {
+		m := waitFor(t, c, "chat:message", func(m client.Message) bool { return has(m, "hello from edge 1") })
+		if !has(m, `"user":"fan"`) {
+			t.Fatalf("chat message %s", m.Data)
+		}
+	}
+	fan.Send("interaction:send", map[string]string{"station": slug, "type": "like"})
+	for _, c := range []*client.Socket{originSock, rtcSock} {
+		waitFor(t, c, "interaction:count", func(m client.Message) bool { return has(m, `"count":1`) })
+	}
+
+	// A skip on edge 2 (REST, forwarded) reaches the sockets and the
+	// stream of the other nodes.
+	e2.must(200, "POST", "/api/stations/"+slug+"/skip", tok, nil, nil)
+	waitFor(t, originSock, "stream:metadata", func(m client.Message) bool { return has(m, `"Tone 880"`) })
+	waitFor(t, fan, "stream:metadata", func(m client.Message) bool { return has(m, `"Tone 880"`) })
+	l1.readUntil("the next title on edge 1", func() bool { _, ok := l1.titleAt("Test Artist - Tone 880"); return ok })
+	at, _ := l1.titleAt("Test Artist - Tone 880")
+	l1.readUntil("2 s of the next track", func() bool { return int64(len(l1.audio)) >= at+32000 })
+	if f := heard(t, l1.audio[at:]); f != 880 {
+		t.Fatalf("after the title change edge 1 heard %v Hz, want 880", f)
+	}
+
+	// Control over an edge's socket: the owner's works, an anonymous one
+	// is refused by the origin.
+	owner := e1.dial(t, tok)
+	owner.Send("stream:update-metadata", map[string]string{"station": slug, "show": "Edge Show"}, "m1")
+	if m := waitFor(t, owner, "ack", nil); m.Ref != "m1" {
+		t.Fatalf("owner's update: %s", m.Data)
+	}
+	eventually(t, 10*time.Second, "the show on the origin", func() bool {
+		var st stationJSON
+		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
+		return st.Show == "Edge Show"
+	})
+	anon := e2.dial(t, "")
+	anon.Send("stream:stop", map[string]string{"station": slug}, "s1")
+	if m := waitFor(t, anon, "error", nil); !has(m, `"code":"unauthorized"`) {
+		t.Fatalf("anonymous stop: %s", m.Data)
+	}
+	if st := e2.do("POST", "/api/stations/"+slug+"/stop", "", nil, nil); st != 401 {
+		t.Fatalf("anonymous REST stop through an edge: %d", st)
+	}
+
+	// Losing edge 2 leaves edge 1's listener playing, and edge 2's
+	// listener stops counting within 15 s.
+	e2.stop()
+	from := len(l1.audio)
+	l1.readUntil("3 s more on edge 1", func() bool { return len(l1.audio) >= from+48000 })
+	eventually(t, 15*time.Second, "edge 2's listener to stop counting", func() bool {
+		var st stationJSON
+		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
+		return st.Listeners.HTTP == 1 && st.Listeners.WebRTC == 0
+	})
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func TestEdgeWithWrongNATSURLFailsAtStart(t *testing.T) {
+	cfg := configs.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Cluster.Role, cfg.Cluster.Node = "edge", "lost"
+	cfg.Cluster.NATSURL = "nats://127.0.0.1:" + strconv.Itoa(freePort(t))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = serve(context.Background(), &cfg, ln, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "cannot reach the NATS server") || !strings.Contains(err.Error(), cfg.Cluster.NATSURL) {
+		t.Fatalf("start with a wrong URL: %v", err)
+	}
+}
