@@ -23,6 +23,8 @@ const (
 	ETooLarge      Code = "too_large"
 	EUnsupported   Code = "unsupported_media_type"
 	EUnprocessable Code = "unprocessable"
+	// ENoSpace is a storage quota reached (HTTP 507).
+	ENoSpace Code = "insufficient_storage"
 )
 
 // Error is an error with a Code and a message fit for the user.

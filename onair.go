@@ -30,6 +30,9 @@ type User struct {
 	Username  string    `json:"username"`
 	Role      Role      `json:"role"`
 	CreatedAt time.Time `json:"-"`
+	// Disabled accounts cannot log in and have no sessions; an admin
+	// sets it. Shown only in the admin's user list.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // CanCreateStations reports whether u may own stations.
@@ -127,3 +130,11 @@ func DisplayTitle(artist, title string) string {
 		return artist + " - " + title
 	}
 }
+
+// SessionCookie is the cookie holding a browser's session token: set by
+// the REST login, read by the REST API and the WebSocket.
+const SessionCookie = "onair_session"
+
+// TimeLayout is how times travel in JSON, REST and WebSocket alike:
+// RFC 3339 with milliseconds, always in UTC.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"

@@ -14,6 +14,13 @@ var (
 	// ErrNoSession is a token that names no live session: unknown, logged
 	// out or expired.
 	ErrNoSession = onair.Errorf(onair.EUnauthorized, "not logged in or session expired")
+	// ErrDisabled is a correct login to an account an admin disabled.
+	ErrDisabled = onair.Errorf(onair.EForbidden, "this account is disabled")
+	// ErrBadSetupToken is a first-run setup with a wrong token, or after
+	// an admin exists (the token is gone then).
+	ErrBadSetupToken = onair.Errorf(onair.EForbidden, "setup is closed or the setup token is wrong")
+	// ErrWrongPassword is a password change whose current password is wrong.
+	ErrWrongPassword = onair.Errorf(onair.EForbidden, "the current password is wrong")
 	// ErrNoStore is a Service used without its Store: a wiring mistake.
 	ErrNoStore = errors.New("auth: no store configured")
 )

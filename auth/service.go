@@ -29,6 +29,11 @@ type Store interface {
 	CreateSession(ctx context.Context, tokenHash string, userID int64, expires time.Time) error
 	UserBySession(ctx context.Context, tokenHash string) (*onair.User, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
+	DeleteExpiredSessions(ctx context.Context) (int64, error)
+	ListUsers(ctx context.Context) ([]onair.User, error)
+	UpdateUser(ctx context.Context, id int64, disabled bool, role onair.Role) error
+	SetPasswordHash(ctx context.Context, id int64, hash, keepTokenHash string) error
+	DeleteUser(ctx context.Context, id int64) error
 }
 
 // Service logs users in and out and creates accounts. Set Store; the other
@@ -47,6 +52,11 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     []byte
+
+	// setupMu guards setupToken and makes two setups run one at a time,
+	// so only one of them can create the first admin.
+	setupMu    sync.Mutex
+	setupToken string
 }
 
 func (s *Service) now() time.Time {
@@ -121,6 +131,10 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	// ever accepted, so a longer one is wrong even if its prefix matches.
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || len(password) > MaxPasswordBytes {
 		return "", nil, fmt.Errorf("auth: login %q: %w", username, ErrBadCredentials)
+	}
+	// Said only to whoever knows the password, so it reveals nothing.
+	if u.Disabled {
+		return "", nil, fmt.Errorf("auth: login %q: %w", username, ErrDisabled)
 	}
 	token, err := s.startSession(ctx, u.ID)
 	if err != nil {
@@ -217,9 +231,8 @@ func (s *Service) create(ctx context.Context, username, password string, role on
 // It reports whether it created one; with an admin present it does
 // nothing, so it is safe at every start.
 //
-// Any non-empty password up to 72 bytes is accepted, since the operator
-// chose it in the configuration; one shorter than MinPassword is weak and
-// should be changed.
+// configs refuses an admin.password shorter than 8 characters before
+// this runs; here any non-empty password up to 72 bytes is accepted.
 func (s *Service) EnsureAdmin(ctx context.Context, password string) (bool, error) {
 	if s.Store == nil {
 		return false, ErrNoStore

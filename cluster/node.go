@@ -26,6 +26,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/relay"
 )
 
@@ -62,21 +63,22 @@ type Node struct {
 	// listeners on what they have before closing them; default 2 s.
 	OutageGrace time.Duration
 
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	objOnce sync.Once
-	obs     jetstream.ObjectStore
-	objErr  error
-	table   *table
-	log     *slog.Logger
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	healthy atomic.Bool
-	dirty   chan struct{} // local demand or counts changed
-	conn    chan bool     // NATS went down (false) or came back (true)
-	stats   stats
-	sem     chan struct{} // bounds concurrent requests served
+	initOnce sync.Once
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	objOnce  sync.Once
+	obs      jetstream.ObjectStore
+	objErr   error
+	table    *table
+	log      *slog.Logger
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	healthy  atomic.Bool
+	dirty    chan struct{} // local demand or counts changed
+	conn     chan bool     // NATS went down (false) or came back (true)
+	stats    stats
+	sem      chan struct{} // bounds concurrent requests served
 
 	origin *originState
 	edge   *edgeState
@@ -98,19 +100,30 @@ func (n *Node) heartbeat() time.Duration {
 	return 2 * time.Second
 }
 
+// init makes what the relay may use before Start: the node table, the
+// tap and the event queue.
+func (n *Node) init() {
+	n.initOnce.Do(func() {
+		n.log = n.Logger
+		if n.log == nil {
+			n.log = slog.New(slog.DiscardHandler)
+		}
+		n.log = n.log.With("component", "cluster", "node", n.Name, "role", n.Role)
+		n.ctx, n.cancel = context.WithCancel(context.Background())
+		n.table = newTable(n.Name, 3*n.heartbeat())
+		n.dirty = make(chan struct{}, 1)
+		n.conn = make(chan bool, 16)
+		n.sem = make(chan struct{}, 64)
+		if n.Role == RoleOrigin {
+			n.origin = &originState{events: make(chan onair.Event, 1024), epochs: map[string]int64{}}
+		}
+	})
+}
+
 // Start joins the cluster. A NATS server that cannot be reached within a
 // few seconds fails it.
 func (n *Node) Start() error {
-	n.log = n.Logger
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
-	}
-	n.log = n.log.With("component", "cluster", "node", n.Name, "role", n.Role)
-	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.table = newTable(n.Name, 3*n.heartbeat())
-	n.dirty = make(chan struct{}, 1)
-	n.conn = make(chan bool, 16)
-	n.sem = make(chan struct{}, 64)
+	n.init()
 	nc, err := connect(n.URL, n.Name,
 		func() { n.connChanged(true) },
 		func() { n.connChanged(false) })
@@ -160,19 +173,22 @@ func (n *Node) Start() error {
 
 // Close leaves the cluster and waits for the node's goroutines.
 func (n *Node) Close() {
-	if n.cancel == nil {
-		return
-	}
+	n.init()
 	n.cancel()
 	n.wg.Wait()
-	n.nc.Close()
+	if n.nc != nil {
+		n.nc.Close()
+	}
 }
 
 // Healthy reports whether the node is connected to NATS.
 func (n *Node) Healthy() bool { return n.healthy.Load() }
 
 // Nodes is what the relay asks of the other nodes.
-func (n *Node) Nodes() relay.Nodes { return n.table }
+func (n *Node) Nodes() relay.Nodes {
+	n.init()
+	return n.table
+}
 
 func (n *Node) connChanged(up bool) {
 	n.healthy.Store(up)
@@ -325,6 +341,9 @@ func (n *Node) publishJSON(subj string, v any) {
 }
 
 func (n *Node) publish(subj string, b []byte) {
+	if n.nc == nil {
+		return // not started yet
+	}
 	if err := n.nc.Publish(subj, b); err != nil {
 		n.stats.dropped.Add(1)
 		return

@@ -11,7 +11,6 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/relay"
-	"github.com/onairfm/onair/signalling"
 )
 
 // Services are what an origin answers edges with: the same services its
@@ -26,7 +25,7 @@ type Services struct {
 		UpdateMetadata(ctx context.Context, u *onair.User, slug string, md onair.MetadataUpdate) error
 	}
 	States interface {
-		StationState(ctx context.Context, slug string) (signalling.State, error)
+		StationState(ctx context.Context, slug string) (onair.StationStatus, error)
 	}
 	Likes interface {
 		AddLike(ctx context.Context, slug string) (int64, error)
@@ -49,6 +48,7 @@ type originState struct {
 // publishers). It never blocks: the event is published by the node's own
 // goroutine.
 func (n *Node) Publish(ev onair.Event) {
+	n.init()
 	o := n.origin
 	if o == nil || ev.Kind == onair.EventListeners {
 		return
@@ -62,7 +62,10 @@ func (n *Node) Publish(ev onair.Event) {
 }
 
 // Tap is what the relay hands every chunk and packet to.
-func (n *Node) Tap() relay.Tap { return (*tap)(n) }
+func (n *Node) Tap() relay.Tap {
+	n.init()
+	return (*tap)(n)
+}
 
 type tap Node
 
@@ -106,7 +109,6 @@ func (n *Node) epoch(slug string) int64 {
 }
 
 func (n *Node) startOrigin() error {
-	n.origin = &originState{events: make(chan onair.Event, 1024), epochs: map[string]int64{}}
 	rpcs := []struct {
 		subj string
 		fn   func(ctx context.Context, data []byte) any
@@ -313,7 +315,7 @@ func (n *Node) serveJoin(ctx context.Context, data []byte) any {
 	if err != nil {
 		return joinReply{Error: toRPCError(err)}
 	}
-	return joinReply{Live: st.Live, NowPlaying: st.NowPlaying, Listeners: st.Listeners}
+	return joinReply{Live: st.Live, StartedAt: st.StartedAt, NowPlaying: st.NowPlaying, Listeners: st.Listeners, Source: st.Source}
 }
 
 func (n *Node) serveLike(ctx context.Context, data []byte) any {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/onairfm/onair"
-	"github.com/onairfm/onair/signalling"
 )
 
 // rpcTimeout bounds a socket's request to the origin.
@@ -103,15 +102,15 @@ func (s Sockets) UpdateMetadata(ctx context.Context, u *onair.User, slug string,
 
 // StationState asks the origin for a station's state, listeners counted
 // over the cluster.
-func (s Sockets) StationState(ctx context.Context, slug string) (signalling.State, error) {
+func (s Sockets) StationState(ctx context.Context, slug string) (onair.StationStatus, error) {
 	var r joinReply
 	if err := s.ask(ctx, rpcJoin, stationReq{Station: slug}, &r); err != nil {
-		return signalling.State{}, err
+		return onair.StationStatus{}, err
 	}
 	if err := r.Error.err(); err != nil {
-		return signalling.State{}, err
+		return onair.StationStatus{}, err
 	}
-	return signalling.State{Live: r.Live, NowPlaying: r.NowPlaying, Listeners: r.Listeners}, nil
+	return onair.StationStatus{Live: r.Live, StartedAt: r.StartedAt, NowPlaying: r.NowPlaying, Listeners: r.Listeners, Source: r.Source}, nil
 }
 
 // AddLike asks the origin, which keeps the likes, to count one.

@@ -252,6 +252,8 @@ type stationReq struct {
 
 type joinReply struct {
 	Live       bool              `json:"live"`
+	StartedAt  time.Time         `json:"started_at"`
+	Source     *onair.LiveSource `json:"source,omitempty"`
 	NowPlaying *onair.NowPlaying `json:"now_playing,omitempty"`
 	Listeners  onair.Listeners   `json:"listeners"`
 	Error      *rpcError         `json:"error,omitempty"`

@@ -21,6 +21,9 @@ type Config struct {
 	Log     Log     `mapstructure:"log"`
 	Stream  Stream  `mapstructure:"stream"`
 	Cluster Cluster `mapstructure:"cluster"`
+	TLS     TLS     `mapstructure:"tls"`
+	Limits  Limits  `mapstructure:"limits"`
+	Metrics Metrics `mapstructure:"metrics"`
 }
 
 // HTTP configures the HTTP, WebSocket and stream server.
@@ -34,6 +37,47 @@ type HTTP struct {
 	// the WebSocket and make cookie-authenticated requests; the server's own
 	// origin is always allowed. Load lowercases them.
 	AllowedOrigins []string `mapstructure:"allowed_origins"`
+	// TrustedProxies are the CIDRs (or single addresses) of reverse
+	// proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
+	// Nobody else's are: anyone can send those headers.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// ReadTimeout closes a request whose headers or body stop arriving
+	// for this long. Uploads and other bodies get it per read, so a slow
+	// but steady upload is never cut.
+	ReadTimeout time.Duration `mapstructure:"read_timeout"`
+	// MaxConns caps the TCP connections open at once; past it new ones
+	// wait in the kernel's backlog. 0 means no cap.
+	MaxConns int `mapstructure:"max_conns"`
+}
+
+// TLS configures HTTPS on http.addr.
+type TLS struct {
+	// CertFile and KeyFile are PEM files; both or neither.
+	CertFile string `mapstructure:"cert_file"`
+	KeyFile  string `mapstructure:"key_file"`
+	// ACMEDomains get certificates from an ACME CA (Let's Encrypt by
+	// default) and renew them; the cache is data_dir/acme.
+	ACMEDomains   []string `mapstructure:"acme_domains"`
+	ACMEEmail     string   `mapstructure:"acme_email"`
+	ACMEDirectory string   `mapstructure:"acme_directory"`
+	// RedirectAddr, when set with TLS, serves plain HTTP there: ACME
+	// HTTP-01 challenges and a redirect to https for everything else.
+	RedirectAddr string `mapstructure:"redirect_addr"`
+}
+
+// Enabled reports whether the server speaks TLS.
+func (t TLS) Enabled() bool { return t.CertFile != "" || len(t.ACMEDomains) > 0 }
+
+// Limits bound what one client address may hold open.
+type Limits struct {
+	SocketsPerIP int `mapstructure:"sockets_per_ip"`
+	StreamsPerIP int `mapstructure:"streams_per_ip"`
+}
+
+// Metrics configures /metrics.
+type Metrics struct {
+	// Token, when set, is required as "Authorization: Bearer TOKEN".
+	Token string `mapstructure:"token"`
 }
 
 // Admin configures the first administrator.
@@ -46,6 +90,7 @@ type Admin struct {
 type WebRTC struct {
 	LoopbackOnly bool     `mapstructure:"loopback_only"`
 	UDPPort      int      `mapstructure:"udp_port"`
+	TCPPort      int      `mapstructure:"tcp_port"`
 	PublicIPs    []string `mapstructure:"public_ips"`
 	ICEServers   []string `mapstructure:"ice_servers"`
 }
@@ -53,6 +98,8 @@ type WebRTC struct {
 // Upload limits track uploads.
 type Upload struct {
 	MaxBytes int64 `mapstructure:"max_bytes"`
+	// QuotaBytes caps the media stored per station; 0 means no quota.
+	QuotaBytes int64 `mapstructure:"quota_bytes"`
 }
 
 // Opus configures the one Opus encoder of each live station.
@@ -117,11 +164,15 @@ func (c Cluster) NodeName() string {
 // Enabled reports whether the process joins a cluster.
 func (c Cluster) Enabled() bool { return c.NATSURL != "" || c.EmbeddedNATS != "" }
 
+// LetsEncryptURL is the default ACME directory.
+const LetsEncryptURL = "https://acme-v02.api.letsencrypt.org/directory"
+
 // Default returns the built-in configuration: what Load gives with no file,
 // environment or flags. It is the single source of the defaults.
 func Default() Config {
 	return Config{
-		HTTP:    HTTP{Addr: ":8000", AllowedOrigins: []string{}},
+		HTTP: HTTP{Addr: ":8000", AllowedOrigins: []string{}, TrustedProxies: []string{},
+			ReadTimeout: 30 * time.Second, MaxConns: 10000},
 		DataDir: "./data",
 		WebRTC:  WebRTC{PublicIPs: []string{}, ICEServers: []string{}},
 		Upload:  Upload{MaxBytes: 200 << 20},
@@ -129,6 +180,8 @@ func Default() Config {
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
 		Cluster: Cluster{Role: "origin"},
+		TLS:     TLS{ACMEDomains: []string{}, ACMEDirectory: LetsEncryptURL},
+		Limits:  Limits{SocketsPerIP: 50, StreamsPerIP: 100},
 	}
 }
 

@@ -143,7 +143,10 @@ func (c *Config) normalize() {
 	for i, o := range c.HTTP.AllowedOrigins {
 		c.HTTP.AllowedOrigins[i] = strings.TrimRight(strings.ToLower(strings.TrimSpace(o)), "/")
 	}
-	for _, list := range []*[]string{&c.HTTP.AllowedOrigins, &c.WebRTC.PublicIPs, &c.WebRTC.ICEServers} {
+	for i, d := range c.TLS.ACMEDomains {
+		c.TLS.ACMEDomains[i] = strings.ToLower(strings.TrimSpace(d))
+	}
+	for _, list := range []*[]string{&c.HTTP.AllowedOrigins, &c.HTTP.TrustedProxies, &c.WebRTC.PublicIPs, &c.WebRTC.ICEServers, &c.TLS.ACMEDomains} {
 		if *list == nil {
 			*list = []string{}
 		}

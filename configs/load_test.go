@@ -48,7 +48,8 @@ func TestDefaults(t *testing.T) {
 	}
 	// Spelled out, not Default(), so a changed default fails here.
 	want := Config{
-		HTTP:    HTTP{Addr: ":8000", PublicURL: "", AllowedOrigins: []string{}},
+		HTTP: HTTP{Addr: ":8000", PublicURL: "", AllowedOrigins: []string{}, TrustedProxies: []string{},
+			ReadTimeout: 30 * time.Second, MaxConns: 10000},
 		DataDir: "./data",
 		Admin:   Admin{Password: ""},
 		WebRTC:  WebRTC{LoopbackOnly: false, UDPPort: 0, PublicIPs: []string{}, ICEServers: []string{}},
@@ -57,6 +58,8 @@ func TestDefaults(t *testing.T) {
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
 		Cluster: Cluster{NATSURL: "", EmbeddedNATS: "", Role: "origin", Node: ""},
+		TLS:     TLS{ACMEDomains: []string{}, ACMEDirectory: "https://acme-v02.api.letsencrypt.org/directory"},
+		Limits:  Limits{SocketsPerIP: 50, StreamsPerIP: 100},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\ngot  %+v\nwant %+v", *c, want)
@@ -86,6 +89,7 @@ func TestContractKeys(t *testing.T) {
 		{"admin.password", "ONAIR_ADMIN_PASSWORD", "s3cret pass", func(c *Config) any { return c.Admin.Password }, "", "s3cret pass"},
 		{"webrtc.loopback_only", "ONAIR_WEBRTC_LOOPBACK_ONLY", "true", func(c *Config) any { return c.WebRTC.LoopbackOnly }, false, true},
 		{"webrtc.udp_port", "ONAIR_WEBRTC_UDP_PORT", "50000", func(c *Config) any { return c.WebRTC.UDPPort }, 0, 50000},
+		{"webrtc.tcp_port", "ONAIR_WEBRTC_TCP_PORT", "8443", func(c *Config) any { return c.WebRTC.TCPPort }, 0, 8443},
 		{"webrtc.public_ips", "ONAIR_WEBRTC_PUBLIC_IPS", "203.0.113.7, 2001:db8::1", func(c *Config) any { return c.WebRTC.PublicIPs }, []string{}, []string{"203.0.113.7", "2001:db8::1"}},
 		{"webrtc.ice_servers", "", "", func(c *Config) any { return c.WebRTC.ICEServers }, []string{}, nil},
 		{"upload.max_bytes", "ONAIR_UPLOAD_MAX_BYTES", "1048576", func(c *Config) any { return c.Upload.MaxBytes }, int64(200 << 20), int64(1 << 20)},
@@ -101,6 +105,19 @@ func TestContractKeys(t *testing.T) {
 		{"cluster.embedded_nats", "ONAIR_CLUSTER_EMBEDDED_NATS", "127.0.0.1:4222", func(c *Config) any { return c.Cluster.EmbeddedNATS }, "", "127.0.0.1:4222"},
 		{"cluster.role", "ONAIR_CLUSTER_ROLE", "edge", func(c *Config) any { return c.Cluster.Role }, "origin", "edge"},
 		{"cluster.node", "ONAIR_CLUSTER_NODE", "edge-1", func(c *Config) any { return c.Cluster.Node }, "", "edge-1"},
+		{"http.trusted_proxies", "ONAIR_HTTP_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1", func(c *Config) any { return c.HTTP.TrustedProxies }, []string{}, []string{"10.0.0.0/8", "127.0.0.1"}},
+		{"http.read_timeout", "ONAIR_HTTP_READ_TIMEOUT", "5s", func(c *Config) any { return c.HTTP.ReadTimeout }, 30 * time.Second, 5 * time.Second},
+		{"http.max_conns", "ONAIR_HTTP_MAX_CONNS", "500", func(c *Config) any { return c.HTTP.MaxConns }, 10000, 500},
+		{"tls.cert_file", "ONAIR_TLS_CERT_FILE", "/c.pem", func(c *Config) any { return c.TLS.CertFile }, "", "/c.pem"},
+		{"tls.key_file", "ONAIR_TLS_KEY_FILE", "/k.pem", func(c *Config) any { return c.TLS.KeyFile }, "", "/k.pem"},
+		{"tls.acme_domains", "ONAIR_TLS_ACME_DOMAINS", "Radio.Example.org", func(c *Config) any { return c.TLS.ACMEDomains }, []string{}, []string{"radio.example.org"}},
+		{"tls.acme_email", "ONAIR_TLS_ACME_EMAIL", "ops@example.org", func(c *Config) any { return c.TLS.ACMEEmail }, "", "ops@example.org"},
+		{"tls.acme_directory", "ONAIR_TLS_ACME_DIRECTORY", "https://127.0.0.1:14000/dir", func(c *Config) any { return c.TLS.ACMEDirectory }, LetsEncryptURL, "https://127.0.0.1:14000/dir"},
+		{"tls.redirect_addr", "ONAIR_TLS_REDIRECT_ADDR", ":80", func(c *Config) any { return c.TLS.RedirectAddr }, "", ":80"},
+		{"limits.sockets_per_ip", "ONAIR_LIMITS_SOCKETS_PER_IP", "5", func(c *Config) any { return c.Limits.SocketsPerIP }, 50, 5},
+		{"limits.streams_per_ip", "ONAIR_LIMITS_STREAMS_PER_IP", "7", func(c *Config) any { return c.Limits.StreamsPerIP }, 100, 7},
+		{"metrics.token", "ONAIR_METRICS_TOKEN", "tok", func(c *Config) any { return c.Metrics.Token }, "", "tok"},
+		{"upload.quota_bytes", "ONAIR_UPLOAD_QUOTA_BYTES", "1000", func(c *Config) any { return c.Upload.QuotaBytes }, int64(0), int64(1000)},
 	}
 	table := keys()
 	if len(tests) != len(table) {
@@ -125,7 +142,13 @@ func TestContractKeys(t *testing.T) {
 			if tt.env == "" {
 				return
 			}
-			c, err = load(t, nil, []string{tt.env + "=" + tt.value}, t.TempDir())
+			// The certificate and its key are only valid together.
+			companion := map[string]string{"tls.cert_file": "ONAIR_TLS_KEY_FILE=/k.pem", "tls.key_file": "ONAIR_TLS_CERT_FILE=/c.pem"}
+			environ := []string{tt.env + "=" + tt.value}
+			if c, ok := companion[tt.key]; ok {
+				environ = append(environ, c)
+			}
+			c, err = load(t, nil, environ, t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -268,6 +291,7 @@ func TestInvalidValues(t *testing.T) {
 		{"bad log format", "", []string{"ONAIR_LOG_FORMAT=xml"}, []string{`log.format must be text or json, got "xml"`}, true},
 		{"bitrate out of range", "opus:\n  bitrate: 1000000\n", nil, []string{"opus.bitrate must be between 6000 and 510000"}, true},
 		{"udp port out of range", "", []string{"ONAIR_WEBRTC_UDP_PORT=70000"}, []string{"webrtc.udp_port must be between 0 and 65535, got 70000"}, true},
+		{"tcp port out of range", "", []string{"ONAIR_WEBRTC_TCP_PORT=-2"}, []string{"webrtc.tcp_port must be between -1 (off) and 65535, got -2"}, true},
 		{"bad public ip", "", []string{"ONAIR_WEBRTC_PUBLIC_IPS=1.2.3.4,not-an-ip"}, []string{`webrtc.public_ips entries must be IP addresses, got "not-an-ip"`}, true},
 		{"bad ice server", "webrtc:\n  ice_servers: [\"http://stun.example.com\"]\n", nil, []string{"webrtc.ice_servers entries must start with stun:"}, true},
 		{"addr without port", "", []string{"ONAIR_HTTP_ADDR=8000"}, []string{`http.addr must be host:port or :port, got "8000"`}, true},
@@ -281,6 +305,12 @@ func TestInvalidValues(t *testing.T) {
 		{"file value of the wrong type", "opus:\n  frame_ms: twenty\n", nil, []string{"frame_ms"}, true},
 		{"unknown key in file", "http:\n  adr: \":1\"\n", nil, []string{"adr"}, true},
 		{"all problems at once", "opus:\n  frame_ms: 30\nupload:\n  max_bytes: 0\n", nil, []string{"opus.frame_ms", "upload.max_bytes"}, true},
+		{"weak admin password", "", []string{"ONAIR_ADMIN_PASSWORD=a"}, []string{"admin.password must be at least 8 characters"}, true},
+		{"cert without key", "", []string{"ONAIR_TLS_CERT_FILE=/c.pem"}, []string{"tls.cert_file and tls.key_file go together"}, true},
+		{"bad trusted proxy", "", []string{"ONAIR_HTTP_TRUSTED_PROXIES=10.0.0.0/99"}, []string{"http.trusted_proxies"}, true},
+		{"zero read timeout", "", []string{"ONAIR_HTTP_READ_TIMEOUT=0s"}, []string{"http.read_timeout must be positive"}, true},
+		{"unparsable read timeout", "", []string{"ONAIR_HTTP_READ_TIMEOUT=soon"}, []string{"read_timeout"}, true},
+		{"zero sockets per ip", "", []string{"ONAIR_LIMITS_SOCKETS_PER_IP=0"}, []string{"limits.sockets_per_ip must be positive"}, true},
 		{"malformed YAML", "http: [unclosed\n  addr: :1\n", nil, []string{"onair.yaml"}, false},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Validate reports every invalid value at once, each as "key must ..., got
@@ -31,11 +32,53 @@ func (c *Config) Validate() error {
 			bad("http.allowed_origins entries must be origins like https://example.com, got %q (%s)", o, err)
 		}
 	}
+	for _, p := range c.HTTP.TrustedProxies {
+		if _, err := ParsePrefix(p); err != nil {
+			bad("http.trusted_proxies entries must be CIDRs like 10.0.0.0/8 or addresses, got %q", p)
+		}
+	}
+	if c.HTTP.ReadTimeout <= 0 {
+		bad("http.read_timeout must be positive, got %v", c.HTTP.ReadTimeout)
+	}
+	if c.HTTP.MaxConns < 0 {
+		bad("http.max_conns must be 0 (no cap) or positive, got %d", c.HTTP.MaxConns)
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		bad("tls.cert_file and tls.key_file go together: set both or neither")
+	}
+	if c.TLS.CertFile != "" && len(c.TLS.ACMEDomains) > 0 {
+		bad("tls.cert_file and tls.acme_domains exclude each other: use one")
+	}
+	if len(c.TLS.ACMEDomains) > 0 {
+		if err := checkURL(c.TLS.ACMEDirectory, true); err != "" {
+			bad("tls.acme_directory must be an http(s) URL, got %q (%s)", c.TLS.ACMEDirectory, err)
+		}
+	}
+	if c.TLS.RedirectAddr != "" {
+		if err := checkAddr(c.TLS.RedirectAddr); err != "" {
+			bad("tls.redirect_addr must be host:port or :port, got %q (%s)", c.TLS.RedirectAddr, err)
+		}
+	}
+	if c.Limits.SocketsPerIP <= 0 {
+		bad("limits.sockets_per_ip must be positive, got %d", c.Limits.SocketsPerIP)
+	}
+	if c.Limits.StreamsPerIP <= 0 {
+		bad("limits.streams_per_ip must be positive, got %d", c.Limits.StreamsPerIP)
+	}
+	if c.Upload.QuotaBytes < 0 {
+		bad("upload.quota_bytes must be 0 (no quota) or positive, got %d", c.Upload.QuotaBytes)
+	}
+	if p := c.Admin.Password; p != "" && utf8.RuneCountInString(p) < MinAdminPassword {
+		bad("admin.password must be at least %d characters: a short one is guessed in minutes once the server is on the internet (leave it empty to get a one-time setup link in the log instead)", MinAdminPassword)
+	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("data_dir must not be empty")
 	}
 	if c.WebRTC.UDPPort < 0 || c.WebRTC.UDPPort > 65535 {
 		bad("webrtc.udp_port must be between 0 and 65535, got %d", c.WebRTC.UDPPort)
+	}
+	if c.WebRTC.TCPPort < -1 || c.WebRTC.TCPPort > 65535 {
+		bad("webrtc.tcp_port must be between -1 (off) and 65535, got %d", c.WebRTC.TCPPort)
 	}
 	for _, ip := range c.WebRTC.PublicIPs {
 		if _, err := netip.ParseAddr(ip); err != nil {
@@ -85,6 +128,24 @@ func (c *Config) Validate() error {
 		return nil
 	}
 	return fmt.Errorf("configs: %w", errors.Join(errs...))
+}
+
+// MinAdminPassword is the shortest admin.password accepted at start.
+const MinAdminPassword = 8
+
+// ParsePrefix reads a trusted-proxy entry: a CIDR, or one address taken as
+// a prefix of its full length.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
 // checkAddr returns why addr is not a listen address, or "".

@@ -29,8 +29,7 @@ func (s *Service) play(ctx context.Context, st *onair.Station, trackID int64) er
 	if len(tracks) == 0 {
 		return onair.Errorf(onair.EConflict, "station %q has no tracks to play: upload some first", st.Slug)
 	}
-	s.live.Lock()
-	defer s.live.Unlock()
+	defer s.live.lock(st.Slug)()
 	err = s.Relay.Start(info(st), tracks, relay.PlayOptions{Shuffle: st.Shuffle, Loop: st.Loop, StartTrackID: trackID})
 	if errors.Is(err, relay.ErrNoTracks) {
 		return onair.Errorf(onair.EConflict, "station %q has no playable tracks", st.Slug)
@@ -57,8 +56,7 @@ func (s *Service) StopStation(ctx context.Context, u *onair.User, slug string) e
 	if err != nil {
 		return err
 	}
-	s.live.Lock()
-	defer s.live.Unlock()
+	defer s.live.lock(st.Slug)()
 	if err := s.Relay.Stop(st.Slug); err != nil && !errors.Is(err, relay.ErrNotLive) {
 		return err
 	}
@@ -107,9 +105,9 @@ func (s *Service) UpdateMetadata(ctx context.Context, u *onair.User, slug string
 }
 
 // StationState is what a client joining a station's room is told at once.
-func (s *Service) StationState(ctx context.Context, slug string) (relay.Status, error) {
+func (s *Service) StationState(ctx context.Context, slug string) (onair.StationStatus, error) {
 	if _, err := s.Store.StationBySlug(ctx, slug); err != nil {
-		return relay.Status{}, err
+		return onair.StationStatus{}, err
 	}
 	return s.Relay.Status(slug), nil
 }

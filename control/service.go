@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/auth"
@@ -34,10 +35,14 @@ type Service struct {
 	// CPU time here), and unbounded uploads would starve the station
 	// clocks.
 	MaxIngests int
+	// QuotaBytes caps the media stored per station; 0 means no quota.
+	QuotaBytes int64
 
-	// live serialises the transitions of a station's live state, so a
-	// stop reported late by the relay cannot undo a start that followed.
-	live sync.Mutex
+	// live serialises, per station, the transitions of its live state, so
+	// a stop reported late by the relay cannot undo a start that followed,
+	// and the quota check of an upload with its insert. One station's
+	// SQLite write or peers closing never holds up another's.
+	live stationLocks
 
 	once    sync.Once
 	events  chan onair.Event
@@ -89,7 +94,7 @@ func (s *Service) StationsOf(ctx context.Context, u *onair.User) ([]*onair.Stati
 }
 
 // Status is a station's live state.
-func (s *Service) Status(slug string) relay.Status {
+func (s *Service) Status(slug string) onair.StationStatus {
 	return s.Relay.Status(slug)
 }
 
@@ -123,15 +128,34 @@ func (s *Service) queue() chan onair.Event {
 }
 
 // Run saves what the relay reports until ctx ends: the playing track, so a
-// restart resumes it, and a station that stopped by itself.
+// restart resumes it, and a station that stopped by itself. When ctx ends
+// it first saves what is still queued (within drainTimeout), so a clean
+// shutdown loses no state: cmd stops the relay before it ends ctx.
 func (s *Service) Run(ctx context.Context) {
 	q := s.queue()
 	for {
 		select {
 		case <-ctx.Done():
+			s.drain(q)
 			return
 		case ev := <-q:
 			s.save(ctx, ev)
+		}
+	}
+}
+
+// drainTimeout bounds the saves at shutdown.
+const drainTimeout = 5 * time.Second
+
+func (s *Service) drain(q chan onair.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	for {
+		select {
+		case ev := <-q:
+			s.save(ctx, ev)
+		default:
+			return
 		}
 	}
 }
@@ -144,11 +168,11 @@ func (s *Service) save(ctx context.Context, ev onair.Event) {
 			err = s.Store.SetCurrentTrack(ctx, ev.Station, ev.NowPlaying.TrackID)
 		}
 	case onair.EventStopped:
-		s.live.Lock()
+		unlock := s.live.lock(ev.Station)
 		if !s.Relay.Status(ev.Station).Live {
 			err = s.Store.SetLive(ctx, ev.Station, false)
 		}
-		s.live.Unlock()
+		unlock()
 	}
 	if err != nil && onair.ErrorCode(err) != onair.ENotFound {
 		s.logger().Warn("saving station state", "station", ev.Station, "err", err)

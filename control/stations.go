@@ -165,10 +165,10 @@ func (s *Service) DeleteStation(ctx context.Context, u *onair.User, slug string)
 	if err != nil {
 		return err
 	}
-	s.live.Lock()
+	unlock := s.live.lock(st.Slug)
 	_ = s.Relay.Stop(st.Slug)
 	tracks, err := s.Store.DeleteStation(ctx, st.Slug)
-	s.live.Unlock()
+	unlock()
 	if err != nil {
 		return err
 	}

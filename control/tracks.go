@@ -12,7 +12,39 @@ import (
 
 // CanUpload checks, before any bytes are read, that u may upload to slug.
 func (s *Service) CanUpload(ctx context.Context, u *onair.User, slug string) (*onair.Station, error) {
-	return s.manage(ctx, u, slug)
+	st, err := s.manage(ctx, u, slug)
+	if err != nil {
+		return nil, err
+	}
+	if s.QuotaBytes > 0 {
+		used, err := s.usedBytes(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if used >= s.QuotaBytes {
+			return nil, errQuota(st, used, 0, s.QuotaBytes)
+		}
+	}
+	return st, nil
+}
+
+// usedBytes is the media a station stores.
+func (s *Service) usedBytes(ctx context.Context, st *onair.Station) (int64, error) {
+	tracks, err := s.Store.Tracks(ctx, st.ID)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, t := range tracks {
+		n += t.Size
+	}
+	return n, nil
+}
+
+func errQuota(st *onair.Station, used, adding, quota int64) error {
+	return onair.Errorf(onair.ENoSpace,
+		"station %q is out of storage: it holds %d of its %d bytes, and this file needs %d more; delete some tracks first",
+		st.Slug, used, quota, adding)
 }
 
 // AddTrack ingests one uploaded file into st, which CanUpload returned. The
@@ -37,6 +69,22 @@ func (s *Service) AddTrack(ctx context.Context, st *onair.Station, filename stri
 		return onair.Track{}, err
 	}
 	t.StationID = st.ID
+	// The quota check and the insert go together, so two uploads at
+	// once cannot both take the last free bytes.
+	unlock := s.live.lock(st.Slug)
+	defer unlock()
+	if s.QuotaBytes > 0 {
+		used, err := s.usedBytes(ctx, st)
+		if err == nil && used+t.Size > s.QuotaBytes {
+			err = errQuota(st, used, t.Size, s.QuotaBytes)
+		}
+		if err != nil {
+			if rmErr := s.Ingest.Remove(t); rmErr != nil {
+				s.logger().Warn("removing the file of a track over quota", "file", t.Path, "err", rmErr)
+			}
+			return onair.Track{}, err
+		}
+	}
 	if err := s.Store.AddTrack(ctx, &t); err != nil {
 		if rmErr := s.Ingest.Remove(t); rmErr != nil {
 			s.logger().Warn("removing the file of a track not stored", "file", t.Path, "err", rmErr)

@@ -2,8 +2,8 @@ package relay
 
 import (
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"io"
 	"net/http"
 	"os"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // oggTitles returns the TITLE= comments of every OpusTags header in an
@@ -143,7 +145,7 @@ func TestEncodersRunOnlyWithListeners(t *testing.T) {
 		t.Fatal("want the MP3 encoder on, and only it")
 	}
 	resp.Body.Close()
-	eventually(t, 10*time.Second, "the MP3 encoder to stop", func() bool { return !on(mountMP3) })
+	testutil.Eventually(t, 10*time.Second, "the MP3 encoder to stop", func() bool { return !on(mountMP3) })
 	var kept bool
 	if err := s.do(func() bool { kept = s.recent != nil; return true }); err != nil {
 		t.Fatal(err)

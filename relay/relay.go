@@ -285,9 +285,14 @@ func (r *Relay) ended(s *station) {
 	}
 	s.log.Info("station ran out of tracks; off air")
 	// The clock goroutine is the caller: release everything else without
-	// waiting for it.
+	// waiting for it, on a goroutine Close waits for. The station goroutine
+	// still counts in r.wg here, so Add cannot race Close's Wait to zero.
 	s.cancel()
-	go s.disconnect()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		s.disconnect()
+	}()
 	r.publish(onair.Event{Kind: onair.EventStopped, Station: s.slug})
 }
 
@@ -357,24 +362,14 @@ func (r *Relay) SetInfo(info StationInfo) {
 	}
 }
 
-// Status is a station's state as listeners see it.
-type Status struct {
-	Live       bool
-	StartedAt  time.Time
-	NowPlaying *onair.NowPlaying
-	Listeners  onair.Listeners
-	// Source is the live source on air; nil while the playlist plays.
-	Source *onair.LiveSource
-}
-
 // Status returns the state of a station; a station that is not on air is
 // simply not Live.
-func (r *Relay) Status(slug string) Status {
+func (r *Relay) Status(slug string) onair.StationStatus {
 	s := r.get(slug)
 	if s == nil {
-		return Status{}
+		return onair.StationStatus{}
 	}
-	return Status{Live: true, StartedAt: s.start, NowPlaying: s.nowPlaying(), Listeners: s.listenerCounts(), Source: s.liveSource()}
+	return onair.StationStatus{Live: true, StartedAt: s.start, NowPlaying: s.nowPlaying(), Listeners: s.listenerCounts(), Source: s.liveSource()}
 }
 
 // Close stops every station without announcing it: they were live when the

@@ -385,3 +385,12 @@ func (r *Relay) FeedPacket(slug string, pkt []byte, dur time.Duration) error {
 	}
 	return nil
 }
+
+// Info returns what a live station tells listeners.
+func (r *Relay) Info(slug string) (StationInfo, bool) {
+	s := r.get(slug)
+	if s == nil {
+		return StationInfo{}, false
+	}
+	return s.stationInfo(), true
+}

@@ -214,8 +214,10 @@ func baseURL(req *http.Request, public string) string {
 	if public != "" {
 		return strings.TrimSuffix(public, "/")
 	}
+	// The web edge strips X-Forwarded-Proto from everyone but trusted
+	// proxies and sets it when the client came over https.
 	scheme := "http"
-	if req.TLS != nil {
+	if req.TLS != nil || req.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"
 	}
 	return scheme + "://" + req.Host

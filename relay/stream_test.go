@@ -16,6 +16,7 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/testutil"
 	"github.com/onairfm/onair/relay/icy"
 )
 
@@ -146,7 +147,7 @@ func TestHTTPListenerRealTimeRateAndBurst(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Let the station build up more than a burst of audio.
-	eventually(t, 10*time.Second, "3 s of playout", func() bool {
+	testutil.Eventually(t, 10*time.Second, "3 s of playout", func() bool {
 		return time.Since(r.Status("test").StartedAt) > 3*time.Second
 	})
 
@@ -206,7 +207,7 @@ func TestStreamNotLiveAndStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	eventually(t, 5*time.Second, "the listener to be counted", func() bool { return r.Status("test").Listeners.HTTP == 1 })
+	testutil.Eventually(t, 5*time.Second, "the listener to be counted", func() bool { return r.Status("test").Listeners.HTTP == 1 })
 	if err := r.Stop("test"); err != nil {
 		t.Fatal(err)
 	}
@@ -257,14 +258,14 @@ func TestSlowListenerIsDropped(t *testing.T) {
 	}
 	defer conn.Close()
 	io.WriteString(conn, "GET /stream/test HTTP/1.1\r\nHost: x\r\n\r\n")
-	eventually(t, 5*time.Second, "the listener to be counted", func() bool { return r.Status("test").Listeners.HTTP == 1 })
+	testutil.Eventually(t, 5*time.Second, "the listener to be counted", func() bool { return r.Status("test").Listeners.HTTP == 1 })
 
 	// A good listener alongside keeps getting audio.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	good := listen(t, ctx, srv.URL+"/stream/test")
 
-	eventually(t, 20*time.Second, "the slow listener to be dropped", func() bool { return r.stats.httpDropped.Load() == 1 })
+	testutil.Eventually(t, 20*time.Second, "the slow listener to be dropped", func() bool { return r.stats.httpDropped.Load() == 1 })
 	if n := r.Status("test").Listeners.HTTP; n != 1 {
 		t.Fatalf("%d listeners after the drop, want the good one", n)
 	}
@@ -294,5 +295,24 @@ func TestStatusJSON(t *testing.T) {
 	body, _ = io.ReadAll(resp.Body)
 	if !strings.Contains(string(body), `"source":[]`) {
 		t.Fatalf("with nothing live: %s", body)
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	for _, c := range []struct {
+		public, proto, want string
+	}{
+		{"", "", "http://radio.test"},
+		{"", "https", "https://radio.test"}, // set by the web edge for a trusted proxy
+		{"https://example.org/", "", "https://example.org"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/stream/x", nil)
+		req.Host = "radio.test"
+		if c.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", c.proto)
+		}
+		if got := baseURL(req, c.public); got != c.want {
+			t.Errorf("baseURL(public %q, proto %q) = %q, want %q", c.public, c.proto, got, c.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // fakeWebRTC is the WebRTC side as the relay sees it: it makes fakeTracks
@@ -92,9 +93,9 @@ func TestWebRTCTrackIsFedOnlyWhileAPeerIsBound(t *testing.T) {
 		t.Fatal("the Opus path runs with no peer bound")
 	}
 	tr.bind()
-	eventually(t, 10*time.Second, "Opus packets for the bound peer", func() bool { return tr.packets.Load() >= 10 })
+	testutil.Eventually(t, 10*time.Second, "Opus packets for the bound peer", func() bool { return tr.packets.Load() >= 10 })
 	tr.unbind()
-	eventually(t, 10*time.Second, "the Opus path to stop", func() bool { return !encoding() })
+	testutil.Eventually(t, 10*time.Second, "the Opus path to stop", func() bool { return !encoding() })
 
 	// Counts: only peers whose connection is up are listeners.
 	tr.st.PeerConnected()

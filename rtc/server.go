@@ -8,6 +8,7 @@
 package rtc
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -35,6 +36,11 @@ type Server struct {
 	LoopbackOnly bool
 	// UDPPort, when not 0, serves every peer on this one UDP port.
 	UDPPort int
+	// ICETCP also offers ICE over TCP (RFC 6544 passive candidates) on
+	// TCPPort, for browsers whose UDP is blocked: they connect to it.
+	ICETCP bool
+	// TCPPort is ICE-TCP's port; 0 means an ephemeral one.
+	TCPPort int
 	// PublicIPs are 1:1 NAT addresses advertised instead of local ones.
 	PublicIPs []string
 	// ICEServers are STUN/TURN URLs used by the server's peers.
@@ -45,11 +51,12 @@ type Server struct {
 	Interceptors []string
 	Logger       *slog.Logger
 
-	once sync.Once
-	err  error
-	api  *webrtc.API
-	mux  ice.UDPMux
-	conn net.PacketConn
+	once   sync.Once
+	err    error
+	api    *webrtc.API
+	mux    ice.UDPMux
+	conn   net.PacketConn
+	tcpMux ice.TCPMux
 
 	mu sync.Mutex
 	// tracks holds the open tracks by station slug, oldest first. There
@@ -134,20 +141,66 @@ func (w *Server) build() error {
 		w.mux = webrtc.NewICEUDPMux(nil, conn)
 		se.SetICEUDPMux(w.mux)
 	}
+	if w.ICETCP {
+		if err := w.listenTCP(&se); err != nil {
+			return err
+		}
+	}
 	w.api = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 	return nil
 }
 
-// Close releases the shared UDP port. pion's mux owns the socket once it
-// is made: closing the mux closes it.
-func (w *Server) Close() error {
-	if w.mux != nil {
-		return w.mux.Close()
+// tcpReadBuffer is how many packets the ICE-TCP mux buffers per
+// connection: audio is one 20 ms packet at a time downstream, and
+// upstream carries only STUN and RTCP.
+const tcpReadBuffer = 32
+
+// listenTCP opens ICE-TCP's port and makes the peers offer passive TCP
+// candidates on it: a browser that cannot use UDP dials it (RFC 6544),
+// and the mux tells its connection apart by the ICE username of its first
+// STUN request.
+func (w *Server) listenTCP(se *webrtc.SettingEngine) error {
+	host := ""
+	if w.LoopbackOnly {
+		host = "127.0.0.1"
+		// loopback.Configure allows UDP only.
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4})
 	}
-	if w.conn != nil {
-		return w.conn.Close()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(w.TCPPort)))
+	if err != nil {
+		return fmt.Errorf("rtc: ice-tcp port %d: %w", w.TCPPort, err)
+	}
+	w.tcpMux = webrtc.NewICETCPMux(pionLogs{w.logger()}.NewLogger("ice-tcp"), ln, tcpReadBuffer)
+	se.SetICETCPMux(w.tcpMux)
+	return nil
+}
+
+// TCPAddr is the address ICE-TCP listens on, or nil when it is off or the
+// server is not set up yet.
+func (w *Server) TCPAddr() net.Addr {
+	if w.tcpMux == nil {
+		return nil
+	}
+	if a, ok := w.tcpMux.(interface{ LocalAddr() net.Addr }); ok {
+		return a.LocalAddr()
 	}
 	return nil
+}
+
+// Close releases the shared UDP port and ICE-TCP's port. pion's muxes own
+// their sockets once they are made: closing a mux closes its socket.
+func (w *Server) Close() error {
+	var errs []error
+	switch {
+	case w.mux != nil:
+		errs = append(errs, w.mux.Close())
+	case w.conn != nil:
+		errs = append(errs, w.conn.Close())
+	}
+	if w.tcpMux != nil {
+		errs = append(errs, w.tcpMux.Close())
+	}
+	return errors.Join(errs...)
 }
 
 func (w *Server) logger() *slog.Logger {

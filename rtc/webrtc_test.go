@@ -16,6 +16,7 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/loopback"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // offerer is a loopback-only pion client that makes a recvonly audio offer.
@@ -102,18 +103,6 @@ func play(t *testing.T, tr *Track) {
 	}()
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func candidates(sdp string) []string {
 	var out []string
 	for _, line := range strings.Split(sdp, "\n") {
@@ -188,7 +177,7 @@ func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 10*time.Second, "audio to both peers on the one port", func() bool {
+	testutil.Eventually(t, 10*time.Second, "audio to both peers on the one port", func() bool {
 		return packets.Load() > 100 && st.listeners() == 2
 	})
 	if n := st.bound.Load(); n != 2 {

@@ -48,6 +48,8 @@ ONAIR_HTTP_ADDR="127.0.0.1:$port" \
 ONAIR_DATA_DIR="$work/data" \
 ONAIR_ADMIN_PASSWORD="$password" \
 ONAIR_WEBRTC_LOOPBACK_ONLY=true \
+ONAIR_LIMITS_SOCKETS_PER_IP=100000 \
+ONAIR_LIMITS_STREAMS_PER_IP=100000 \
 ONAIR_LOG_LEVEL=warn \
   "$work/onair" serve >"$results/onair.log" 2>&1 &
 server_pid=$!

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Reruns every figure of docs/PERFORMANCE.md in one go (about 25 minutes on
+# Reruns every figure of docs/PERFORMANCE.md in one go (about 32 minutes on
 # 2 cores): onair against Icecast2 at 1000 listeners (twice) and 200, the
-# WebRTC and WebSocket loads, and the benchmarks. Each run's tables, JSON
-# and logs go to RESULTS_DIR/<name>/; a summary of where is printed at the
-# end. Everything stays on 127.0.0.1, is bounded in time, and stops only
-# what it started. Run it on an otherwise idle machine: the load average is
-# recorded before each step.
+# WebRTC and WebSocket loads, the station engine against Liquidsoap, and the
+# benchmarks. Each run's tables, JSON and logs go to RESULTS_DIR/<name>/; a
+# summary of where is printed at the end. Everything stays on 127.0.0.1, is
+# bounded in time, and stops only what it started. Run it on an otherwise
+# idle machine: the load average is recorded before each step.
 #
 #   scripts/perf-all.sh [RESULTS_DIR]
 #   QUICK=1 scripts/perf-all.sh      # every step at a tenth of the size, ~6 min
@@ -36,11 +36,18 @@ step $name webrtc ONAIR_WEBRTC_UDP_PORT="$port" WEBRTC_N="$(n 500)" RAMP=20s DUR
 name=webrtc-500-60ms; step $name webrtc ONAIR_OPUS_FRAME_MS=60 WEBRTC_N="$(n 500)" RAMP=20s DURATION=20s
 name=ws-10000; step $name env HTTP_N=0 WEBRTC_N=0 WS_N="$(n 10000)" RAMP=10s bash scripts/load-smoke.sh "$results/$name"
 
+if [[ -n "$quick" ]]; then
+  step liquidsoap env WARMUP=5 WINDOW=15 STATIONS=3 SETTLE=5 bash scripts/liquidsoap-compare.sh "$results/liquidsoap"
+else
+  step liquidsoap bash scripts/liquidsoap-compare.sh "$results/liquidsoap"
+fi
+
 count=3; [[ -n "$quick" ]] && count=1
-step bench-relay go test -run '^$' -bench 'HTTPFanout|OpusPipeline' -benchtime=10x -count=$count ./relay/
-step bench-webrtc go test -run '^$' -bench WebRTCWrite -benchtime=2s -count=$count ./relay/
+step bench-relay go test -run '^$' -bench 'HTTPFanout' -benchtime=10x -count=$count ./relay/
+step bench-engine go test -run '^$' -bench 'StationEngine' -benchtime=3x -count=$count ./relay/
+step bench-webrtc go test -run '^$' -bench WebRTCWrite -benchtime=2s -count=$count ./rtc/
 step bench-signalling go test -run '^$' -bench Broadcast -benchtime=5x -count=$count ./signalling/
-step bench-other go test -run '^$' -bench . -count=$count ./relay/icy ./relay/resample ./ingest/...
+step bench-other go test -run '^$' -bench . -count=$count ./relay/icy ./audio/resample ./ingest/...
 
 echo
 echo "== every figure is under $results:"

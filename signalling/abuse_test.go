@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 func TestBadMessagesKeepTheSocket(t *testing.T) {
@@ -52,7 +53,7 @@ func TestOversizedMessageClosesOnlyThatSocket(t *testing.T) {
 	env := newEnv(t, nil)
 	other := env.dial(t, nil)
 	c := env.dial(t, nil)
-	waitUntil(t, "two connections", func() bool { return env.hub.Connections() == 2 })
+	testutil.Eventually(t, 10*time.Second, "two connections", func() bool { return env.hub.Connections() == 2 })
 
 	big := append([]byte(`{"event":"chat:send","data":{"station":"live","text":"`), bytes.Repeat([]byte("a"), 1<<20)...)
 	big = append(big, `"}}`...)
@@ -60,7 +61,7 @@ func TestOversizedMessageClosesOnlyThatSocket(t *testing.T) {
 	if code := c.expectClosed(); code != websocket.CloseMessageTooBig && code != -1 {
 		t.Errorf("close code %d, want %d", code, websocket.CloseMessageTooBig)
 	}
-	waitUntil(t, "the abuser dropped", func() bool { return env.hub.Connections() == 1 })
+	testutil.Eventually(t, 10*time.Second, "the abuser dropped", func() bool { return env.hub.Connections() == 1 })
 	other.join("live")
 }
 
@@ -124,7 +125,7 @@ func TestSlowReaderIsDroppedWithoutSlowingOthers(t *testing.T) {
 			t.Fatalf("fast client got track %d, want %d", m.TrackID, i)
 		}
 	}
-	waitUntil(t, "the slow client dropped", func() bool { return env.hub.Connections() == 1 })
+	testutil.Eventually(t, 10*time.Second, "the slow client dropped", func() bool { return env.hub.Connections() == 1 })
 	if code := slow.expectClosed(); code == websocket.CloseGoingAway {
 		t.Errorf("slow client got a clean close %d", code)
 	}
@@ -152,7 +153,7 @@ func TestKeepalive(t *testing.T) {
 	}()
 	// A client that never reads sends no pongs and is dropped.
 	env.dial(t, nil)
-	waitUntil(t, "the silent client dropped", func() bool { return env.hub.Connections() == 1 })
+	testutil.Eventually(t, 10*time.Second, "the silent client dropped", func() bool { return env.hub.Connections() == 1 })
 	// By now the live client has outlived PongWait on pongs alone.
 	for range 10 {
 		<-pings

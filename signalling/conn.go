@@ -31,19 +31,23 @@ type conn struct {
 	closeCode  int // close frame the writer sends on done; 0 for none
 	closeText  string
 
+	// Written by the reader goroutine only, under mu; the reader reads
+	// them without it, others (EndSession) with it.
+	user  *onair.User
+	token string // the session token user came with; "" if anonymous
+
 	// Reader goroutine only.
-	user     *onair.User
 	requests *rate.Limiter // the connection's request rate
 	strikes  *rate.Limiter // how many rate-limited requests it may still send
 
 	// rooms is guarded by Hub.mu.
 	rooms map[string]struct{}
 
-	mu    sync.Mutex
+	mu    sync.Mutex            // guards peers, and user and token for readers other than the reader
 	peers map[string]*peerEntry // station → PeerConnection
 }
 
-func newConn(h *Hub, ws *websocket.Conn, u *onair.User) *conn {
+func newConn(h *Hub, ws *websocket.Conn, u *onair.User, token string) *conn {
 	ctx, stop := context.WithCancel(h.ctx)
 	return &conn{
 		hub:        h,
@@ -56,6 +60,7 @@ func newConn(h *Hub, ws *websocket.Conn, u *onair.User) *conn {
 		readDone:   make(chan struct{}),
 		writerDone: make(chan struct{}),
 		user:       u,
+		token:      token,
 		requests:   rate.NewLimiter(rate.Limit(h.lim.MessagesPerSecond), h.lim.MessageBurst),
 		strikes:    rate.NewLimiter(1, h.lim.FloodTolerance),
 		rooms:      make(map[string]struct{}),

@@ -30,15 +30,7 @@ type controller interface {
 // stationState tells what a client joining a station's room gets at once.
 // An unknown station is an onair ENotFound error.
 type stationState interface {
-	StationState(ctx context.Context, slug string) (State, error)
-}
-
-// State is a station's live state at one moment, as a joining client sees
-// it.
-type State struct {
-	Live       bool
-	NowPlaying *onair.NowPlaying // nil when not live or nothing playing
-	Listeners  onair.Listeners
+	StationState(ctx context.Context, slug string) (onair.StationStatus, error)
 }
 
 // peerFactory is the server's WebRTC side (package rtc, wired by cmd). It

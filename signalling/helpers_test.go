@@ -41,9 +41,9 @@ func (f fakeControl) UpdateMetadata(_ context.Context, u *onair.User, slug strin
 	return f.meta(u, slug, md)
 }
 
-type fakeStations func(ctx context.Context, slug string) (State, error)
+type fakeStations func(ctx context.Context, slug string) (onair.StationStatus, error)
 
-func (f fakeStations) StationState(ctx context.Context, slug string) (State, error) {
+func (f fakeStations) StationState(ctx context.Context, slug string) (onair.StationStatus, error) {
 	return f(ctx, slug)
 }
 
@@ -95,14 +95,14 @@ func defaultAuth() fakeAuth {
 
 // defaultStations knows "live" (playing nowLive, 3+2 listeners) and "off".
 func defaultStations() fakeStations {
-	return func(_ context.Context, slug string) (State, error) {
+	return func(_ context.Context, slug string) (onair.StationStatus, error) {
 		switch slug {
 		case "live":
-			return State{Live: true, NowPlaying: nowLive, Listeners: onair.Listeners{HTTP: 3, WebRTC: 2}}, nil
+			return onair.StationStatus{Live: true, NowPlaying: nowLive, Listeners: onair.Listeners{HTTP: 3, WebRTC: 2}}, nil
 		case "off":
-			return State{}, nil
+			return onair.StationStatus{}, nil
 		}
-		return State{}, onair.Errorf(onair.ENotFound, "station %q not found", slug)
+		return onair.StationStatus{}, onair.Errorf(onair.ENotFound, "station %q not found", slug)
 	}
 }
 
@@ -312,17 +312,5 @@ func (c *client) expectClosed() int {
 			c.t.Fatalf("socket still open: %v", err)
 		}
 		return -1
-	}
-}
-
-// waitUntil polls cond until it holds or the deadline passes.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

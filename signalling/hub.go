@@ -70,7 +70,11 @@ type Hub struct {
 	chatLim  userLimits
 	likeLim  userLimits
 
-	// mu guards the hub state below and every room and conn.rooms.
+	// fan orders deliveries: held from a change under mu until what it
+	// sends is queued (see outbox). Taken before mu, never after.
+	fan sync.Mutex
+	// mu guards the hub state below and every room and conn.rooms. No
+	// message is pushed while it is held.
 	mu    sync.Mutex
 	state hubState
 	conns map[*conn]struct{}
@@ -250,6 +254,8 @@ func (h *Hub) dispatch(e onair.Event) {
 		h.toRoom(e.Station, h.prepare(evMetadata, newMetadataMsg(e.Station, e.NowPlaying)))
 	case onair.EventListeners:
 		h.listenersChanged(e.Station, e.Listeners, time.Now())
+	case onair.EventSource:
+		h.toRoom(e.Station, h.prepare(evSource, newSourceMsg(e.Station, e.Source)))
 	default:
 		h.log.Warn("unknown event kind", "station", e.Station, "kind", int(e.Kind))
 	}
@@ -275,11 +281,12 @@ func (h *Hub) toAll(msg *shared) {
 	if msg == nil {
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.conns {
-		c.push(msg)
-	}
+	_ = h.locked(func(o *outbox) error {
+		for c := range h.conns {
+			o.add(c, msg)
+		}
+		return nil
+	})
 }
 
 // toRoom queues msg to the members of a station's room.
@@ -287,11 +294,12 @@ func (h *Hub) toRoom(slug string, msg *shared) {
 	if msg == nil {
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if r := h.rooms[slug]; r != nil {
-		r.broadcast(msg)
-	}
+	_ = h.locked(func(o *outbox) error {
+		if r := h.rooms[slug]; r != nil {
+			r.broadcast(o, msg)
+		}
+		return nil
+	})
 }
 
 // register adds a new socket, or reports false when the hub is not

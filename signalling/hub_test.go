@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 func TestJoin(t *testing.T) {
@@ -102,7 +103,7 @@ func TestStartedReachesEveryConnection(t *testing.T) {
 	stranger := env.dial(t, nil) // never joins a room
 	member := env.dial(t, nil)
 	member.join("off")
-	waitUntil(t, "two connections", func() bool { return env.hub.Connections() == 2 })
+	testutil.Eventually(t, 10*time.Second, "two connections", func() bool { return env.hub.Connections() == 2 })
 
 	env.hub.Publish(onair.Event{Kind: onair.EventStarted, Station: "off", StartedAt: t0})
 	f := stranger.expect(evStarted).fields(t)
@@ -140,7 +141,7 @@ func TestStoppedReachesAllAndOfflineTheRoom(t *testing.T) {
 	stranger := env.dial(t, nil)
 	member := env.dial(t, nil)
 	member.join("live")
-	waitUntil(t, "two connections", func() bool { return env.hub.Connections() == 2 })
+	testutil.Eventually(t, 10*time.Second, "two connections", func() bool { return env.hub.Connections() == 2 })
 
 	env.hub.Publish(onair.Event{Kind: onair.EventStopped, Station: "live"})
 	if f := stranger.expect(evStopped).fields(t); f["station"] != "live" || len(f) != 1 {
@@ -202,7 +203,7 @@ func TestHubLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	waitUntil(t, "one connection", func() bool { return h.Connections() == 1 })
+	testutil.Eventually(t, 10*time.Second, "one connection", func() bool { return h.Connections() == 1 })
 
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
@@ -252,7 +253,7 @@ func TestListenersWindow(t *testing.T) {
 	h := &Hub{Limits: Limits{ListenersInterval: 250 * time.Millisecond}}
 	h.init()
 	c := &conn{send: make(chan outbound, 16), done: make(chan struct{}), rooms: map[string]struct{}{}}
-	if err := h.join(c, "s", State{}, 0, false, ""); err != nil {
+	if err := h.join(c, "s", onair.StationStatus{}, 0, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	<-c.send // the welcome

@@ -31,6 +31,7 @@ const (
 	evOffline   = "stream:offline"
 	evMetadata  = "stream:metadata"
 	evListeners = "stream:listeners"
+	evSource    = "stream:source"
 	evAnswer    = "webrtc:answer"
 	evChat      = "chat:message"
 	evCount     = "interaction:count"
@@ -50,8 +51,8 @@ const (
 	likeType      = "like"
 )
 
-// timeLayout is RFC 3339 with milliseconds; times are sent in UTC.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+// timeLayout is the one time format of the API.
+const timeLayout = onair.TimeLayout
 
 // request is one decoded client message. Data holds a pointer to the
 // event's data struct, already validated.
@@ -268,6 +269,17 @@ type (
 		DurationMS int64   `json:"duration_ms"`
 		StartedAt  *string `json:"started_at"`
 	}
+	// sourceMsg says who has the air from the playlist; Source is null
+	// when the playlist has it back.
+	sourceMsg struct {
+		Station string      `json:"station"`
+		Source  *liveSource `json:"source"`
+	}
+	liveSource struct {
+		Kind        string  `json:"kind"`
+		Streamer    string  `json:"streamer"`
+		ConnectedAt *string `json:"connected_at"`
+	}
 	listenersMsg struct {
 		Station string `json:"station"`
 		Count   int    `json:"count"`
@@ -314,6 +326,14 @@ func encode(event string, data any, ref string) ([]byte, error) {
 		return nil, fmt.Errorf("signalling: encode %s: %w", event, err)
 	}
 	return b, nil
+}
+
+func newSourceMsg(station string, src *onair.LiveSource) sourceMsg {
+	m := sourceMsg{Station: station}
+	if src != nil {
+		m.Source = &liveSource{Kind: src.Kind, Streamer: src.Streamer, ConnectedAt: formatTime(src.ConnectedAt)}
+	}
+	return m
 }
 
 // formatTime renders t for the wire, or nil for the zero time.

@@ -49,17 +49,17 @@ func (h *Hub) DeliverChat(slug string, frame []byte) error {
 	if _, err := time.Parse(timeLayout, m.At); err != nil {
 		return fmt.Errorf("%w: chat time: %w", ErrBadPeerMessage, err)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	r := h.roomLocked(slug)
-	// IDs are given by the node that took the message; keep ours above
-	// the highest seen so that messages taken here sort after it.
-	r.nextChatID = max(r.nextChatID, m.ID)
 	b, err := encode(evChat, m, "")
 	if err != nil {
 		return err
 	}
-	return h.addChatLocked(r, b)
+	return h.locked(func(o *outbox) error {
+		r := h.roomLocked(slug)
+		// IDs are given by the node that took the message; keep ours
+		// above the highest seen so that messages taken here sort after.
+		r.nextChatID = max(r.nextChatID, m.ID)
+		return h.addChatLocked(o, r, b)
+	})
 }
 
 // DeliverLikes tells a room the like count another node learned.

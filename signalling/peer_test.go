@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // relayPeer is what the fake relay knows of one peer it made.
@@ -182,7 +184,7 @@ func TestWebRTCSignalling(t *testing.T) {
 
 	// Closing the socket closes its peers.
 	c.ws.Close()
-	waitUntil(t, "peer closed with the socket", func() bool {
+	testutil.Eventually(t, 10*time.Second, "peer closed with the socket", func() bool {
 		_, _, closed := relay.peer(2).state()
 		return closed == 1
 	})
@@ -227,7 +229,7 @@ func TestStoppedClosesStationPeers(t *testing.T) {
 	env.hub.Publish(onair.Event{Kind: onair.EventStopped, Station: "live"})
 	c.expect(evStopped)
 	c.expect(evOffline)
-	waitUntil(t, "stopped station's peer closed", func() bool {
+	testutil.Eventually(t, 10*time.Second, "stopped station's peer closed", func() bool {
 		_, _, closed := relay.peer(0).state()
 		return closed == 1
 	})

@@ -56,7 +56,9 @@ func (c *conn) authenticate(ctx context.Context, ref string, d *authData) error 
 	if err != nil {
 		return err
 	}
-	c.user = u
+	c.mu.Lock()
+	c.user, c.token = u, d.Token
+	c.mu.Unlock()
 	c.reply(evAuth, authMsg{User: u}, ref)
 	return nil
 }

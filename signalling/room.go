@@ -25,10 +25,39 @@ type room struct {
 	dueAt         time.Time
 }
 
-func (r *room) broadcast(msg outbound) {
+// broadcast addresses msg to every member; o sends it once Hub.mu is
+// released.
+func (r *room) broadcast(o *outbox, msg outbound) {
 	for c := range r.members {
-		c.push(msg)
+		o.add(c, msg)
 	}
+}
+
+// outbox holds what a change made under Hub.mu sends. Pushing may shut a
+// slow client's socket, so it happens after Hub.mu is released, under
+// Hub.fan, which keeps every client's messages in the order the changes
+// were made (a join's welcome before the broadcasts that follow it).
+type outbox []delivery
+
+type delivery struct {
+	c *conn
+	m outbound
+}
+
+func (o *outbox) add(c *conn, m outbound) { *o = append(*o, delivery{c, m}) }
+
+// locked runs fn under Hub.mu, then pushes what fn addressed.
+func (h *Hub) locked(fn func(o *outbox) error) error {
+	h.fan.Lock()
+	defer h.fan.Unlock()
+	var o outbox
+	h.mu.Lock()
+	err := fn(&o)
+	h.mu.Unlock()
+	for _, d := range o {
+		d.c.push(d.m)
+	}
+	return err
 }
 
 // roomLocked returns slug's room, creating it. Rooms are only created for
@@ -52,11 +81,13 @@ func (h *Hub) isMember(c *conn, slug string) bool {
 
 // join adds c to slug's room and queues its welcome in the contract's
 // order: live/offline (carrying the request's ref), metadata when live,
-// listeners, the recent chat and the like count. It is one queue item
-// queued under the hub lock, so no broadcast slips in between.
-func (h *Hub) join(c *conn, slug string, st State, likes int64, haveLikes bool, ref string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+// listeners, the recent chat and the like count. It is one queue item,
+// pushed in order with the broadcasts, so none slips in between.
+func (h *Hub) join(c *conn, slug string, st onair.StationStatus, likes int64, haveLikes bool, ref string) error {
+	return h.locked(func(o *outbox) error { return h.joinLocked(o, c, slug, st, likes, haveLikes, ref) })
+}
+
+func (h *Hub) joinLocked(o *outbox, c *conn, slug string, st onair.StationStatus, likes int64, haveLikes bool, ref string) error {
 	if _, ok := c.rooms[slug]; !ok && len(c.rooms) >= h.lim.MaxRooms {
 		return onair.Errorf(onair.ERateLimited, "a connection may be in at most %d rooms", h.lim.MaxRooms)
 	}
@@ -83,7 +114,7 @@ func (h *Hub) join(c *conn, slug string, st State, likes int64, haveLikes bool, 
 	}
 	r.members[c] = struct{}{}
 	c.rooms[slug] = struct{}{}
-	c.push(welcome)
+	o.add(c, welcome)
 	return nil
 }
 
@@ -112,11 +143,19 @@ func (h *Hub) leaveLocked(c *conn, slug string) {
 }
 
 // postChat appends a chat message to the room and sends it to every
-// member, the sender included.
-// It returns the message's frame, for the other nodes of a cluster.
+// member, the sender included. It returns the message's frame, for the
+// other nodes of a cluster.
 func (h *Hub) postChat(c *conn, slug string, u *onair.User, text string) ([]byte, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	var frame []byte
+	err := h.locked(func(o *outbox) error {
+		var err error
+		frame, err = h.postChatLocked(o, c, slug, u, text)
+		return err
+	})
+	return frame, err
+}
+
+func (h *Hub) postChatLocked(o *outbox, c *conn, slug string, u *onair.User, text string) ([]byte, error) {
 	r := h.rooms[slug]
 	if _, ok := c.rooms[slug]; !ok || r == nil {
 		return nil, errNotJoined(slug)
@@ -135,12 +174,12 @@ func (h *Hub) postChat(c *conn, slug string, u *onair.User, text string) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	return b, h.addChatLocked(r, b)
+	return b, h.addChatLocked(o, r, b)
 }
 
 // addChatLocked keeps a chat frame in the room's history and sends it to
 // every member.
-func (h *Hub) addChatLocked(r *room, b []byte) error {
+func (h *Hub) addChatLocked(o *outbox, r *room, b []byte) error {
 	msg, err := newShared(b)
 	if err != nil {
 		return err
@@ -149,15 +188,20 @@ func (h *Hub) addChatLocked(r *room, b []byte) error {
 	if n := len(r.chat) - h.lim.ChatHistory; n > 0 {
 		r.chat = append(r.chat[:0], r.chat[n:]...)
 	}
-	r.broadcast(msg)
+	r.broadcast(o, msg)
 	return nil
 }
 
 // sendLikes tells the room its like count, never a lower one than sent
 // before.
 func (h *Hub) sendLikes(slug string, count int64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	_ = h.locked(func(o *outbox) error {
+		h.sendLikesLocked(o, slug, count)
+		return nil
+	})
+}
+
+func (h *Hub) sendLikesLocked(o *outbox, slug string, count int64) {
 	r := h.rooms[slug]
 	if r == nil {
 		return
@@ -173,7 +217,7 @@ func (h *Hub) sendLikes(slug string, count int64) {
 		h.log.Error("prepare like count", "err", err)
 		return
 	}
-	r.broadcast(msg)
+	r.broadcast(o, msg)
 }
 
 // listenersChanged sends a room its listener count at once if the last one
@@ -181,34 +225,36 @@ func (h *Hub) sendLikes(slug string, count int64) {
 // window; a newer count replaces a waiting one, so the last always
 // arrives.
 func (h *Hub) listenersChanged(slug string, l onair.Listeners, now time.Time) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	r := h.rooms[slug]
-	if r == nil || len(r.members) == 0 {
-		return
-	}
-	if r.pending == nil && now.Sub(r.lastListeners) >= h.lim.ListenersInterval {
-		h.sendListenersLocked(r, l, now)
-		return
-	}
-	r.pending = &l
-	r.dueAt = r.lastListeners.Add(h.lim.ListenersInterval)
-	h.due[r] = struct{}{}
+	_ = h.locked(func(o *outbox) error {
+		r := h.rooms[slug]
+		if r == nil || len(r.members) == 0 {
+			return nil
+		}
+		if r.pending == nil && now.Sub(r.lastListeners) >= h.lim.ListenersInterval {
+			h.sendListenersLocked(o, r, l, now)
+			return nil
+		}
+		r.pending = &l
+		r.dueAt = r.lastListeners.Add(h.lim.ListenersInterval)
+		h.due[r] = struct{}{}
+		return nil
+	})
 }
 
 // flushListeners sends every waiting count whose window has ended.
 func (h *Hub) flushListeners(now time.Time) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for r := range h.due {
-		if now.Before(r.dueAt) {
-			continue
+	_ = h.locked(func(o *outbox) error {
+		for r := range h.due {
+			if now.Before(r.dueAt) {
+				continue
+			}
+			delete(h.due, r)
+			if r.pending != nil {
+				h.sendListenersLocked(o, r, *r.pending, now)
+			}
 		}
-		delete(h.due, r)
-		if r.pending != nil {
-			h.sendListenersLocked(r, *r.pending, now)
-		}
-	}
+		return nil
+	})
 }
 
 // nextListeners returns how long until the earliest waiting count is due.
@@ -227,7 +273,7 @@ func (h *Hub) nextListeners(now time.Time) (time.Duration, bool) {
 	return max(next.Sub(now), 0), true
 }
 
-func (h *Hub) sendListenersLocked(r *room, l onair.Listeners, now time.Time) {
+func (h *Hub) sendListenersLocked(o *outbox, r *room, l onair.Listeners, now time.Time) {
 	r.pending = nil
 	r.lastListeners = now
 	b, err := encode(evListeners, newListenersMsg(r.slug, l), "")
@@ -240,7 +286,7 @@ func (h *Hub) sendListenersLocked(r *room, l onair.Listeners, now time.Time) {
 		h.log.Error("prepare listeners", "err", err)
 		return
 	}
-	r.broadcast(msg)
+	r.broadcast(o, msg)
 }
 
 func errNotJoined(slug string) error {

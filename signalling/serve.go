@@ -2,16 +2,16 @@ package signalling
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/httpjson"
 )
 
 // sessionCookie is the cookie the REST login sets; its value is the token.
-const sessionCookie = "onair_session"
+const sessionCookie = onair.SessionCookie
 
 // ServeHTTP upgrades GET /ws to a WebSocket and serves it until it closes.
 //
@@ -29,7 +29,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "origin not allowed")
 		return
 	}
-	u, err := h.requestUser(r)
+	u, token, err := h.requestUser(r)
 	if err != nil {
 		if wireCode(err) == onair.EInternal {
 			h.log.Error("authenticate socket", "err", err)
@@ -49,7 +49,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.Debug("upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	c := newConn(h, ws, u)
+	c := newConn(h, ws, u, token)
 	if !h.register(c) {
 		_ = ws.Close()
 		return
@@ -93,27 +93,28 @@ func (h *Hub) originAllowed(r *http.Request) bool {
 
 // requestUser returns the user of the upgrade request, or nil for an
 // anonymous one. See ServeHTTP for how bad credentials are treated.
-func (h *Hub) requestUser(r *http.Request) (*onair.User, error) {
+func (h *Hub) requestUser(r *http.Request) (*onair.User, string, error) {
 	if a := r.Header.Get("Authorization"); a != "" {
 		scheme, token, ok := strings.Cut(a, " ")
 		token = strings.TrimSpace(token)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-			return nil, onair.Errorf(onair.EUnauthorized, "Authorization must be \"Bearer TOKEN\"")
+			return nil, "", onair.Errorf(onair.EUnauthorized, "Authorization must be \"Bearer TOKEN\"")
 		}
-		return h.userByToken(r.Context(), token)
+		u, err := h.userByToken(r.Context(), token)
+		return u, token, err
 	}
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	u, err := h.userByToken(r.Context(), ck.Value)
 	if err != nil {
 		if wireCode(err) == onair.EInternal {
 			h.log.Error("authenticate cookie", "err", err)
 		}
-		return nil, nil
+		return nil, "", nil
 	}
-	return u, nil
+	return u, ck.Value, nil
 }
 
 // userByToken asks the authenticator, reading every "no such session"
@@ -142,11 +143,4 @@ func upgradeError(w http.ResponseWriter, _ *http.Request, status int, reason err
 	writeError(w, status, msg)
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(struct {
-		Error string `json:"error"`
-	}{msg})
-}
+func writeError(w http.ResponseWriter, status int, msg string) { httpjson.Error(w, status, msg) }

@@ -35,9 +35,9 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 // removes it.
 func (db *DB) UserBySession(ctx context.Context, tokenHash string) (*onair.User, error) {
 	u, _, err := scanUser(db.read.QueryRowContext(ctx,
-		`SELECT u.id, u.username, u.role, u.created_at, u.password_hash
+		`SELECT u.id, u.username, u.role, u.created_at, u.password_hash, u.disabled
 		   FROM sessions s JOIN users u ON u.id = s.user_id
-		  WHERE s.token_hash = ? AND s.expires_at > ?`,
+		  WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0`,
 		tokenHash, db.now().UnixMilli()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: session: %w", onair.Errorf(onair.ENotFound, "session not found"))
@@ -63,12 +63,15 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
-// DeleteExpiredSessions removes every session past its expiry; the server
-// calls it now and then so the table does not grow without bound.
-func (db *DB) DeleteExpiredSessions(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx,
-		`DELETE FROM sessions WHERE expires_at <= ?`, db.now().UnixMilli()); err != nil {
-		return fmt.Errorf("store: delete expired sessions: %w", err)
+// DeleteExpiredSessions removes every session past its expiry and reports
+// how many; the server calls it now and then so the table does not grow
+// without bound.
+func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	res, err := db.write.ExecContext(ctx,
+		`DELETE FROM sessions WHERE expires_at <= ?`, db.now().UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
 	}
-	return nil
+	n, _ := res.RowsAffected()
+	return n, nil
 }

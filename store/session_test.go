@@ -62,8 +62,8 @@ func TestDeleteExpiredSessions(t *testing.T) {
 		}
 	}
 	clk.Add(time.Hour)
-	if err := db.DeleteExpiredSessions(ctx); err != nil {
-		t.Fatal(err)
+	if n, err := db.DeleteExpiredSessions(ctx); err != nil || n != 2 {
+		t.Fatalf("DeleteExpiredSessions = %d, %v; want 2 (old and edge)", n, err)
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT token_hash FROM sessions ORDER BY token_hash`)
 	if err != nil {

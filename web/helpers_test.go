@@ -311,7 +311,7 @@ func checkStation(t testing.TB, m map[string]any) map[string]any {
 	}
 	slug, _ := m["slug"].(string)
 	if s, ok := m["streams"].(map[string]any); ok {
-		for k, v := range map[string]string{"mp3": "/stream/" + slug, "m3u": "/stream/" + slug + ".m3u", "pls": "/stream/" + slug + ".pls"} {
+		for k, v := range map[string]string{"mp3": "/stream/" + slug, "opus": "/stream/" + slug + ".opus", "m3u": "/stream/" + slug + ".m3u", "pls": "/stream/" + slug + ".pls"} {
 			if s[k] != v {
 				t.Errorf("streams.%s = %v, want %s", k, s[k], v)
 			}
@@ -454,16 +454,4 @@ func (e *env) addTracks(names ...string) []int64 {
 	}
 	resp, body := e.upload("owner", e.slug, parts...)
 	return trackIDs(objects(e.t, want(e.t, resp, body, http.StatusCreated), "tracks"))
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

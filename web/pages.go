@@ -78,6 +78,7 @@ func (s *Server) routePages(mux *http.ServeMux) {
 		{"GET", "/{$}", s.page("pages/index.html")},
 		{"GET", "/stations/{slug}", s.playerPage},
 		{"GET", "/dashboard", s.page("pages/dashboard.html")},
+		{"GET", "/setup", s.page("pages/setup.html")},
 		{"GET", "/static/{file...}", s.static},
 	})
 	mux.Handle("/", s.api(func(http.ResponseWriter, *http.Request) error { return errNoPage }))

@@ -115,8 +115,8 @@ var (
 func TestPageSources(t *testing.T) {
 	e := newEnv(t)
 	pages, _ := fs.Glob(pageFiles, "pages/*.html")
-	if len(pages) != 3 {
-		t.Fatalf("pages %v, want 3", pages)
+	if len(pages) != 4 {
+		t.Fatalf("pages %v, want 4", pages)
 	}
 	for _, p := range pages {
 		b, _ := pageFiles.ReadFile(p)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/httpjson"
 )
 
 // maxJSONBody is the largest JSON request body read.
@@ -38,28 +39,18 @@ func statusOf(code onair.Code) int {
 		return http.StatusUnprocessableEntity
 	case onair.ERateLimited:
 		return http.StatusTooManyRequests
+	case onair.ENoSpace:
+		return http.StatusInsufficientStorage
 	default:
 		return http.StatusInternalServerError
 	}
 }
 
 // errorBody is every error answer: {"error": "..."}.
-type errorBody struct {
-	Error string `json:"error"`
-}
+type errorBody = httpjson.ErrorBody
 
 // writeJSON answers v as JSON with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if h.Get("Cache-Control") == "" {
-		h.Set("Cache-Control", "no-store")
-	}
-	w.WriteHeader(status)
-	// The status is out: a failed write means the client went away.
-	_ = json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
 // writeError answers err as {"error"} with the status of its code. An
 // internal error is logged in full; the client sees a generic message, as

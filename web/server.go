@@ -8,12 +8,14 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/onairfm/onair/auth"
 	"github.com/onairfm/onair/control"
+	"github.com/onairfm/onair/internal/limit"
 )
 
 // Server answers every HTTP route of onair. Fill the fields, then serve
@@ -26,7 +28,10 @@ type Server struct {
 	WS      http.Handler // /ws (signalling hub); nil answers 404
 	Metrics http.Handler // /metrics (Prometheus); nil answers 404
 	WHIP    whipIngest   // /api/stations/{slug}/whip (package whip); nil answers 404
-	Logger  *slog.Logger
+	// Source takes Icecast source clients: PUT and SOURCE /stream/{slug},
+	// GET /admin/metadata (package live); nil answers 404.
+	Source http.Handler
+	Logger *slog.Logger
 
 	// PublicURL is the base of absolute links (.m3u, .pls); empty uses the
 	// scheme and Host of the request.
@@ -43,8 +48,33 @@ type Server struct {
 	// Now is the clock of the login rate limit; nil means time.Now.
 	Now func() time.Time
 
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (see realClient).
+	TrustedProxies []netip.Prefix
+	// ReadTimeout bounds each read of a request body (see bodyDeadline);
+	// 0 leaves bodies unbounded.
+	ReadTimeout time.Duration
+	// SocketsPerIP and StreamsPerIP cap the WebSockets and HTTP streams
+	// one client address holds open at once; 0 means no cap.
+	SocketsPerIP int
+	StreamsPerIP int
+	// MetricsToken, when set, is wanted as "Authorization: Bearer" on
+	// /metrics.
+	MetricsToken string
+	// Sessions closes the sockets of sessions that end (logout, password
+	// change, disabled or deleted user); nil when there are no sockets.
+	Sessions sessionEnder
+
 	limitOnce sync.Once
-	limiter   *ipLimiter
+	limiter   *limit.Rate[string]
+	sockets   limit.Open[string]
+	streams   limit.Open[string]
+}
+
+// sessionEnder is the signalling hub as the accounts routes see it.
+type sessionEnder interface {
+	EndSession(token string)
+	EndUser(userID int64, keepToken string)
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -63,8 +93,11 @@ func (s *Server) now() time.Time {
 
 // authLimiter limits login and register attempts per client address; it is
 // shared by every Handler of the Server.
-func (s *Server) authLimiter() *ipLimiter {
-	s.limitOnce.Do(func() { s.limiter = newIPLimiter(authRate, authBurst) })
+func (s *Server) authLimiter() *limit.Rate[string] {
+	s.limitOnce.Do(func() {
+		s.limiter = limit.NewRate[string](authPerSecond, authBurst)
+		s.sockets.Max, s.streams.Max = s.SocketsPerIP, s.StreamsPerIP
+	})
 	return s.limiter
 }
 
@@ -86,7 +119,7 @@ func (s *Server) baseURL(r *http.Request) string {
 		return strings.TrimSuffix(s.PublicURL, "/")
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if isHTTPS(r) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
@@ -113,6 +146,11 @@ func (s *Server) Handler() http.Handler {
 		{"POST", "/api/auth/register", s.register},
 		{"GET", "/api/me", s.me},
 		{"POST", "/api/users", s.createUser},
+		{"GET", "/api/users", s.listUsers},
+		{"PATCH", "/api/users/{username}", s.updateUser},
+		{"DELETE", "/api/users/{username}", s.deleteUser},
+		{"POST", "/api/auth/password", s.changePassword},
+		{"POST", "/api/setup", s.setup},
 		{"GET", "/api/config", s.config},
 
 		{"GET", "/api/stations", s.listStations},
@@ -132,6 +170,10 @@ func (s *Server) Handler() http.Handler {
 		{"POST", "/api/stations/{slug}/metadata", s.metadata},
 		{"POST", "/api/stations/{slug}/whip", s.whipPublish},
 		{"DELETE", "/api/stations/{slug}/whip/{id}", s.whipEnd},
+		{"GET", "/api/stations/{slug}/streamers", s.listStreamers},
+		{"POST", "/api/stations/{slug}/streamers", s.createStreamer},
+		{"DELETE", "/api/stations/{slug}/streamers/{username}", s.deleteStreamer},
+		{"GET", "/admin/metadata", s.source},
 
 		{"GET", "/status-json.xsl", s.status},
 		{"GET", "/healthz", s.healthz},
@@ -143,7 +185,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/stream/{name}", s.api(s.stream))
 	mux.Handle("/ws", s.api(s.websocket))
 	s.routePages(mux)
-	return s.logRequests(s.recoverPanics(mux))
+	_ = s.authLimiter() // sets the per-address caps before any request
+	return s.realClient(s.bodyDeadline(s.logRequests(s.recoverPanics(s.strictTransport(mux)))))
 }
 
 // mount adds routes, and for each pattern a catch-all that answers 405

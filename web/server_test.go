@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 func TestUnknownRoutesAndMethods(t *testing.T) {
@@ -149,7 +150,7 @@ func TestRequestLog(t *testing.T) {
 	resp, body := e.as("", "GET", "/api/stations/nope", nil)
 	wantError(t, resp, body, http.StatusNotFound)
 	var line map[string]any
-	eventually(t, 5*time.Second, "the request's log line", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the request's log line", func() bool {
 		line = logs.find(t, "http request", "/api/stations/nope")
 		return line != nil
 	})
@@ -164,7 +165,7 @@ func TestRequestLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	sresp.Body.Close()
-	eventually(t, 5*time.Second, "the stream's log line", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the stream's log line", func() bool {
 		line = logs.find(t, "http request", "/stream/"+e.slug)
 		return line != nil
 	})
@@ -181,7 +182,7 @@ func TestInternalErrorsAreHidden(t *testing.T) {
 	if msg := wantError(t, resp, body, http.StatusInternalServerError); msg != "internal error" {
 		t.Errorf("the client was shown %q", msg)
 	}
-	eventually(t, 5*time.Second, "the error logged", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the error logged", func() bool {
 		return logs.find(t, "request failed", "/api/stations") != nil
 	})
 	if l := logs.find(t, "request failed", "/api/stations"); !strings.Contains(l["err"].(string), "closed") {
@@ -201,7 +202,7 @@ func TestPanicIsRecovered(t *testing.T) {
 	if msg := wantError(t, resp, body, http.StatusInternalServerError); msg != "internal error" {
 		t.Errorf("message %q", msg)
 	}
-	eventually(t, 5*time.Second, "the panic logged", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the panic logged", func() bool {
 		return logs.find(t, "handler panicked", "/ws") != nil
 	})
 	// The final /healthz of the env checks the server still serves.

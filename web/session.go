@@ -11,7 +11,7 @@ import (
 )
 
 // CookieName is the session cookie.
-const CookieName = "onair_session"
+const CookieName = onair.SessionCookie
 
 // errCrossSite refuses a state change a foreign page asked a browser for.
 var errCrossSite = onair.Errorf(onair.EForbidden, "cross-site request refused")
@@ -68,20 +68,20 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token 
 		Path:     "/",
 		MaxAge:   int(s.sessionTTL().Seconds()),
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   s.secure(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 }
 
 // clearSessionCookie makes the browser forget its session.
-func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     CookieName,
 		Value:    "",
 		Path:     "/",
 		MaxAge:   -1,
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   s.secure(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 }

@@ -6,11 +6,10 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/control"
-	"github.com/onairfm/onair/relay"
 )
 
-// jsonTimeLayout is RFC 3339 with milliseconds, always in UTC.
-const jsonTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+// jsonTimeLayout is the one time format of the API.
+const jsonTimeLayout = onair.TimeLayout
 
 func jsonTime(t time.Time) string { return t.UTC().Format(jsonTimeLayout) }
 
@@ -26,6 +25,7 @@ type stationJSON struct {
 	Live        bool            `json:"live"`
 	Listeners   listenersJSON   `json:"listeners"`
 	NowPlaying  *nowPlayingJSON `json:"now_playing"`
+	Source      *sourceJSON     `json:"source"`
 	Show        string          `json:"show"`
 	Streams     streamsJSON     `json:"streams"`
 	Shuffle     bool            `json:"shuffle"`
@@ -49,14 +49,29 @@ type nowPlayingJSON struct {
 	StartedAt  string `json:"started_at"`
 }
 
+// sourceJSON is the live source that has the air from the playlist.
+type sourceJSON struct {
+	Kind        string `json:"kind"`
+	Streamer    string `json:"streamer"`
+	ConnectedAt string `json:"connected_at"`
+}
+
+func newSourceJSON(src *onair.LiveSource) *sourceJSON {
+	if src == nil {
+		return nil
+	}
+	return &sourceJSON{Kind: src.Kind, Streamer: src.Streamer, ConnectedAt: jsonTime(src.ConnectedAt)}
+}
+
 type streamsJSON struct {
-	MP3 string `json:"mp3"`
-	M3U string `json:"m3u"`
-	PLS string `json:"pls"`
+	MP3  string `json:"mp3"`
+	Opus string `json:"opus"`
+	M3U  string `json:"m3u"`
+	PLS  string `json:"pls"`
 }
 
 // newStationJSON joins a stored station and its live status.
-func newStationJSON(st *onair.Station, status relay.Status) stationJSON {
+func newStationJSON(st *onair.Station, status onair.StationStatus) stationJSON {
 	out := stationJSON{
 		ID:          st.ID,
 		Slug:        st.Slug,
@@ -67,9 +82,10 @@ func newStationJSON(st *onair.Station, status relay.Status) stationJSON {
 		Live:        status.Live,
 		Show:        st.Show,
 		Streams: streamsJSON{
-			MP3: "/stream/" + st.Slug,
-			M3U: "/stream/" + st.Slug + ".m3u",
-			PLS: "/stream/" + st.Slug + ".pls",
+			MP3:  "/stream/" + st.Slug,
+			Opus: "/stream/" + st.Slug + ".opus",
+			M3U:  "/stream/" + st.Slug + ".m3u",
+			PLS:  "/stream/" + st.Slug + ".pls",
 		},
 		Shuffle:   st.Shuffle,
 		Loop:      st.Loop,
@@ -79,6 +95,7 @@ func newStationJSON(st *onair.Station, status relay.Status) stationJSON {
 	if status.Live {
 		l := status.Listeners
 		out.Listeners = listenersJSON{Total: l.Total(), HTTP: l.HTTP, WebRTC: l.WebRTC}
+		out.Source = newSourceJSON(status.Source)
 		if np := status.NowPlaying; np != nil {
 			out.NowPlaying = &nowPlayingJSON{
 				TrackID:    np.TrackID,

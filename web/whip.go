@@ -28,8 +28,13 @@ var (
 // whipStreamer is who asks to go live on station slug: a streamer of the
 // station by Basic auth (its display name), or its owner or an admin by
 // session (the username).
-func (s *Server) whipStreamer(r *http.Request, slug string) (string, error) {
+// A password attempt takes a token of the login rate limit, as a login
+// does: Basic auth is a login on every request.
+func (s *Server) whipStreamer(w http.ResponseWriter, r *http.Request, slug string) (string, error) {
 	if name, pass, ok := r.BasicAuth(); ok {
+		if err := s.rateLimit(w, r); err != nil {
+			return "", err
+		}
 		st, err := s.Control.AuthStreamer(r.Context(), slug, name, pass)
 		if err != nil {
 			if code := onair.ErrorCode(err); code == onair.EUnauthorized || code == onair.EForbidden {
@@ -53,7 +58,7 @@ func (s *Server) whipPublish(w http.ResponseWriter, r *http.Request) error {
 		return errNoWHIP
 	}
 	slug := r.PathValue("slug")
-	streamer, err := s.whipStreamer(r, slug)
+	streamer, err := s.whipStreamer(w, r, slug)
 	if err != nil {
 		return err
 	}
@@ -87,7 +92,7 @@ func (s *Server) whipEnd(w http.ResponseWriter, r *http.Request) error {
 		return errNoWHIP
 	}
 	slug := r.PathValue("slug")
-	if _, err := s.whipStreamer(r, slug); err != nil {
+	if _, err := s.whipStreamer(w, r, slug); err != nil {
 		return err
 	}
 	if err := s.WHIP.End(slug, r.PathValue("id")); err != nil {

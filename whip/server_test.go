@@ -391,3 +391,53 @@ func TestPublisherThatGoesAwayEndsItsSession(t *testing.T) {
 		}
 	}
 }
+
+func TestPublisherThatStopsSendingLosesTheAir(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxFor(t, 60*time.Second)
+	p, err := client.PublishWHIP(ctx, e.srv.URL+"/whip/test", nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A second of audio, then nothing, with the peer left open: the feed
+	// stalls after 5 s and the session ends with it.
+	sctx, stop := context.WithTimeout(ctx, time.Second)
+	defer stop()
+	if err := p.Stream(sctx, sine(1000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitSource(t, ctx, false)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for e.whip.Sessions() != 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the session outlived its stalled feed")
+		case <-tick.C:
+		}
+	}
+	if p.PC().ConnectionState() == webrtc.PeerConnectionStateConnected {
+		// The server closed its side; the publisher hears it sooner or
+		// later, which is its own business.
+		t.Log("publisher still sees a connected peer")
+	}
+}
+
+func FuzzCheckOffer(f *testing.F) {
+	f.Add("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 sprop-stereo=1\r\n")
+	f.Add("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n")
+	f.Add("hello")
+	f.Fuzz(func(t *testing.T, sdp string) {
+		a, err := checkOffer(sdp)
+		if err == nil && a.channels != 1 && a.channels != 2 {
+			t.Fatalf("channels %d", a.channels)
+		}
+		if err != nil && onair.ErrorCode(err) == onair.EInternal {
+			t.Fatalf("an offer's fault reads as internal: %v", err)
+		}
+	})
+}

@@ -73,13 +73,16 @@ func (sess *session) answer(ctx context.Context, offer string) (string, error) {
 	if err := sess.pc.SetLocalDescription(ans); err != nil {
 		return "", fmt.Errorf("whip: set answer: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, gatherWait)
+	wait, cancel := context.WithTimeout(ctx, gatherWait)
 	defer cancel()
 	select {
 	case <-gathered:
-	case <-ctx.Done():
+	case <-wait.Done():
+		if err := ctx.Err(); err != nil {
+			return "", fmt.Errorf("whip: the publisher left before the answer: %w", err)
+		}
 		// The candidates so far are in the answer; ICE may still connect.
-		sess.log.Warn("whip answer sent before gathering completed", "err", ctx.Err())
+		sess.log.Warn("whip answer sent before gathering completed")
 	}
 	return sess.pc.LocalDescription().SDP, nil
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // copyFixture copies a fixture into dir under a new name, for the file
@@ -108,7 +110,7 @@ func TestBrowserDashboard(t *testing.T) {
 	b.click(`#playlist button[aria-label="Move Tone 880 by Test Artist up"]`)
 	b.waitJS(10*time.Second, "the new order", `[...document.querySelectorAll('#playlist .track-title')].map(e => e.textContent).join('|') === 'Tone 880|Tone 440'`)
 	var tracks struct{ Tracks []trackJSON }
-	eventually(t, 5*time.Second, "the order saved", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the order saved", func() bool {
 		s.must(200, "GET", "/api/stations/"+slug+"/tracks", "", nil, &tracks)
 		return len(tracks.Tracks) == 2 && tracks.Tracks[0].Title == "Tone 880"
 	})
@@ -134,7 +136,7 @@ func TestBrowserDashboard(t *testing.T) {
 
 	b.typeInto("#show-input", "Late Show")
 	b.click(`#show-form button[type=submit]`)
-	eventually(t, 10*time.Second, "the show saved", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the show saved", func() bool {
 		s.must(200, "GET", "/api/stations/"+slug, "", nil, &st)
 		return st.Show == "Late Show"
 	})
@@ -146,7 +148,7 @@ func TestBrowserDashboard(t *testing.T) {
 	b.waitText(10*time.Second, "#st-listeners", "0")
 
 	b.click("#shuffle")
-	eventually(t, 10*time.Second, "shuffle saved", func() bool {
+	testutil.Eventually(t, 10*time.Second, "shuffle saved", func() bool {
 		var sh struct{ Shuffle bool }
 		s.must(200, "GET", "/api/stations/"+slug, "", nil, &sh)
 		return sh.Shuffle

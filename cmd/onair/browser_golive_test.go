@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/onairfm/onair/internal/client"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // liveSource reads the station's source and now playing from the REST view.
@@ -44,14 +48,30 @@ func TestBrowserGoLive(t *testing.T) {
 	b.dashboardLogin(s.URL, "alice", "owner-password")
 	b.waitText(10*time.Second, "#st-name", "Alice Live")
 	b.waitJS(10*time.Second, "Go live enabled for a live station", `!document.querySelector('#golive').disabled`)
+
+	// While another source has the air, the button says who and waits.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := client.PublishWHIP(ctx, s.URL+"/api/stations/"+slug+"/whip", bearer(s.admin), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.waitJS(10*time.Second, "Go live disabled while the admin is on air",
+		`document.querySelector('#golive').disabled && document.querySelector('#golive').title === 'admin is on air (whip).'`)
+	if status, err := p.Delete(ctx); err != nil || status != 200 {
+		t.Fatalf("DELETE: %d %v", status, err)
+	}
+	p.Close()
+	b.waitJS(10*time.Second, "Go live enabled again", `!document.querySelector('#golive').disabled`)
+
 	b.click("#golive")
 	b.waitJS(20*time.Second, "the page to be on air", `document.querySelector('#golive-status').textContent.includes('on air')`)
-	eventually(t, 10*time.Second, "the station's title to be the streamer", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the station's title to be the streamer", func() bool {
 		_, title := s.liveSource(slug)
 		return title == "alice"
 	})
 	if kind, _ := s.liveSource(slug); kind != "whip" {
-		t.Logf("station JSON source %q (not yet in the station JSON?)", kind)
+		t.Fatalf("station JSON source %q, want whip", kind)
 	}
 	// The fake microphone beeps: the meter moves.
 	b.waitJS(10*time.Second, "the level meter to move", `document.querySelector('#golive-level').value > 0.01`)
@@ -65,12 +85,27 @@ func TestBrowserGoLive(t *testing.T) {
 	b.click("#golive-mute")
 	b.waitJS(5*time.Second, "Mute pressed", `document.querySelector('#golive-mute').getAttribute('aria-pressed') === 'true'`)
 	b.waitText(5*time.Second, "#golive-level-text", "muted")
+	// Muted, the browser keeps sending (silent) packets: the source does
+	// not stall and keep the air from the playlist.
+	const sentJS = `(async () => {
+	  const pc = window.onairGoLive && onairGoLive.pc;
+	  if (!pc) return -1;
+	  for (const r of (await pc.getStats()).values()) {
+	    if (r.type === 'outbound-rtp' && r.kind === 'audio') return r.packetsSent || 0;
+	  }
+	  return 0;
+	})()`
+	before := js[int](b, sentJS)
+	testutil.Eventually(t, 10*time.Second, "100 packets sent while muted", func() bool { return js[int](b, sentJS) > before+100 })
+	if kind, _ := s.liveSource(slug); kind != "whip" {
+		t.Fatalf("muted: source %q, want whip still", kind)
+	}
 	b.click("#golive-mute")
 	b.waitJS(5*time.Second, "Mute released", `document.querySelector('#golive-mute').getAttribute('aria-pressed') === 'false'`)
 
 	b.click("#golive-end")
 	b.waitJS(10*time.Second, "the page to have ended", `document.querySelector('#golive-status').textContent.startsWith('Ended')`)
-	eventually(t, 10*time.Second, "the playlist back on air", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the playlist back on air", func() bool {
 		kind, title := s.liveSource(slug)
 		return kind == "" && title == "Tone 440"
 	})

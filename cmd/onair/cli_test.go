@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 func TestVersion(t *testing.T) {
@@ -58,7 +60,7 @@ func TestUserAdd(t *testing.T) {
 		done <- run(ctx, []string{"serve", "--http.addr", ln.Addr().String()}, nil, &bytes.Buffer{}, []string{"ONAIR_DATA_DIR=" + dir, "ONAIR_WEBRTC_LOOPBACK_ONLY=true"})
 	}()
 	s := &server{t: t, URL: "http://" + ln.Addr().String()}
-	eventually(t, 10*time.Second, "the server", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the server", func() bool {
 		resp, err := http.Get(s.URL + "/healthz")
 		if err != nil {
 			return false

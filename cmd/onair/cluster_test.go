@@ -8,25 +8,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/internal/client"
+	"github.com/onairfm/onair/internal/testutil"
 )
-
-// freePort returns a loopback port nobody listens on now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // startNode starts a cluster node in the test process: an origin (with
 // the admin account) or an edge.
@@ -58,8 +47,8 @@ func startNode(t *testing.T, role, name string, set func(*configs.Cluster)) *ser
 func natsServer(t *testing.T) string {
 	t.Helper()
 	bin := needTool(t, "nats-server")
-	port := freePort(t)
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", t.TempDir())
+	_, port, _ := net.SplitHostPort(freePort(t))
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", port, "-js", "-sd", t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -67,18 +56,18 @@ func natsServer(t *testing.T) string {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	eventually(t, 10*time.Second, "nats-server to listen", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	testutil.Eventually(t, 10*time.Second, "nats-server to listen", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
 	})
-	return "nats://127.0.0.1:" + strconv.Itoa(port)
+	return "nats://127.0.0.1:" + port
 }
 
 func TestClusterEmbeddedNATS(t *testing.T) {
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	addr := freePort(t)
 	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.EmbeddedNATS = addr })
 	testCluster(t, origin, "nats://"+addr)
 }
@@ -107,7 +96,7 @@ func testCluster(t *testing.T, origin *server, url string) {
 	tok := origin.owner("deejay")
 	slug, _ := origin.liveStation(tok, "Cluster FM", "tone440.mp3", "tone880.mp3")
 	for _, e := range []*server{e1, e2} {
-		eventually(t, 10*time.Second, "the station on an edge", func() bool { return streamStatus(e.URL+"/stream/"+slug) == 200 })
+		testutil.Eventually(t, 10*time.Second, "the station on an edge", func() bool { return streamStatus(e.URL+"/stream/"+slug) == 200 })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -130,7 +119,7 @@ func testCluster(t *testing.T, origin *server, url string) {
 	rtcSock.Send("stream:join", map[string]string{"station": slug})
 	expect(t, rtcSock, "stream:live", "stream:metadata", "stream:listeners")
 	l := listenRTC(t, rtcSock, slug, true)
-	eventually(t, 20*time.Second, "3 s of decoded Opus via the edge", func() bool { return l.Decoded() >= 3 })
+	testutil.Eventually(t, 20*time.Second, "3 s of decoded Opus via the edge", func() bool { return l.Decoded() >= 3 })
 	start := l.FirstPacket()
 	if f, share := toneOf(l.Samples(start.Add(500*time.Millisecond), start.Add(2500*time.Millisecond))); f != 440 || share < 0.5 {
 		t.Fatalf("edge WebRTC listener heard %v Hz (%.2f), want 440", f, share)
@@ -138,15 +127,15 @@ func testCluster(t *testing.T, origin *server, url string) {
 
 	// Counts add up over the nodes, wherever they are read.
 	for _, n := range []*server{origin, e1, e2} {
-		eventually(t, 15*time.Second, "cluster-wide counts at "+n.URL, func() bool {
+		testutil.Eventually(t, 15*time.Second, "cluster-wide counts at "+n.URL, func() bool {
 			var st stationJSON
 			n.do("GET", "/api/stations/"+slug, "", nil, &st)
 			return st.Listeners.HTTP == 1 && st.Listeners.WebRTC == 1 && st.Listeners.Total == 2
 		})
-		eventually(t, 15*time.Second, "status page counts at "+n.URL, func() bool {
+		testutil.Eventually(t, 15*time.Second, "status page counts at "+n.URL, func() bool {
 			return strings.Contains(get(t, n.URL+"/status-json.xsl"), `"listeners":2`)
 		})
-		eventually(t, 15*time.Second, "metrics at "+n.URL, func() bool {
+		testutil.Eventually(t, 15*time.Second, "metrics at "+n.URL, func() bool {
 			m := get(t, n.URL+"/metrics")
 			return strings.Contains(m, `onair_listeners{transport="http"} 1`) && strings.Contains(m, `onair_listeners{transport="webrtc"} 1`) &&
 				strings.Contains(m, `onair_node_listeners{node="edge-1",transport="http"} 1`)
@@ -193,7 +182,7 @@ func testCluster(t *testing.T, origin *server, url string) {
 	if m := waitFor(t, owner, "ack", nil); m.Ref != "m1" {
 		t.Fatalf("owner's update: %s", m.Data)
 	}
-	eventually(t, 10*time.Second, "the show on the origin", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the show on the origin", func() bool {
 		var st stationJSON
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
 		return st.Show == "Edge Show"
@@ -212,7 +201,7 @@ func testCluster(t *testing.T, origin *server, url string) {
 	e2.stop()
 	from := len(l1.audio)
 	l1.readUntil("3 s more on edge 1", func() bool { return len(l1.audio) >= from+48000 })
-	eventually(t, 15*time.Second, "edge 2's listener to stop counting", func() bool {
+	testutil.Eventually(t, 15*time.Second, "edge 2's listener to stop counting", func() bool {
 		var st stationJSON
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
 		return st.Listeners.HTTP == 1 && st.Listeners.WebRTC == 0
@@ -234,7 +223,7 @@ func TestEdgeWithWrongNATSURLFailsAtStart(t *testing.T) {
 	cfg := configs.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Cluster.Role, cfg.Cluster.Node = "edge", "lost"
-	cfg.Cluster.NATSURL = "nats://127.0.0.1:" + strconv.Itoa(freePort(t))
+	cfg.Cluster.NATSURL = "nats://" + freePort(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

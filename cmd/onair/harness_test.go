@@ -35,6 +35,13 @@ const adminPassword = "admin-password"
 // new one.
 func startServer(t *testing.T, dataDir string) *server {
 	t.Helper()
+	return startServerWith(t, dataDir, nil)
+}
+
+// startServerWith is startServer with the test's own settings: tweak
+// changes the configuration before the server starts.
+func startServerWith(t *testing.T, dataDir string, tweak func(*configs.Config)) *server {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -42,6 +49,9 @@ func startServer(t *testing.T, dataDir string) *server {
 	cfg.DataDir = dataDir
 	cfg.Admin.Password = adminPassword
 	cfg.WebRTC.LoopbackOnly = true
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -200,15 +210,4 @@ func needTool(t *testing.T, name string) string {
 		t.Skipf("%s not installed", name)
 	}
 	return path
-}
-
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

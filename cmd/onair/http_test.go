@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/testutil"
 	"github.com/onairfm/onair/relay/icy"
 )
 
@@ -163,7 +164,7 @@ func TestRestartKeepsStationsLive(t *testing.T) {
 	// Another station, stopped, stays stopped.
 	off, _ := s.liveStation(tok, "Off FM", "tone880.mp3")
 	s.must(200, "POST", "/api/stations/"+off+"/stop", tok, nil, nil)
-	eventually(t, 5*time.Second, "the playing track to be saved", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the playing track to be saved", func() bool {
 		var st stationJSON
 		s.do("GET", "/api/stations/"+slug, "", nil, &st)
 		return st.NowPlaying != nil && st.NowPlaying.TrackID == tracks[2].ID
@@ -206,7 +207,8 @@ func TestBadUploadsLeaveNothing(t *testing.T) {
 		file namedFile
 		want int
 	}{
-		{namedFile{"song.mp3", audiotest.Fixture(t, "not-mp3.wav")}, 415},
+		// A WAV is audio whatever its name, but this one lasts 50 ms.
+		{namedFile{"song.mp3", audiotest.Fixture(t, "not-mp3.wav")}, 422},
 		{namedFile{"cover.mp3", png}, 415},
 		{namedFile{"notes.mp3", []byte("just some text, not audio at all\n")}, 415},
 		{namedFile{"empty.mp3", nil}, 422},
@@ -304,7 +306,7 @@ func TestMetrics(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	s.dial(t, "")
-	eventually(t, 5*time.Second, "the metrics to show the listener and the socket", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the metrics to show the listener and the socket", func() bool {
 		r, err := http.Get(s.URL + "/metrics")
 		if err != nil {
 			return false

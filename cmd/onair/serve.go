@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
+	"golang.org/x/net/netutil"
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/auth"
@@ -24,6 +28,7 @@ import (
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/control"
 	"github.com/onairfm/onair/ingest"
+	"github.com/onairfm/onair/live"
 	"github.com/onairfm/onair/relay"
 	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
@@ -73,6 +78,21 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	if cfg.Cluster.Enabled() && cfg.Cluster.Role == cluster.RoleEdge {
 		return serveEdge(ctx, cfg, ln, log)
 	}
+	removed, err := removeUploadLeftovers(mediaDir(cfg))
+	if err != nil {
+		return err
+	}
+	if removed > 0 {
+		log.Info("removed files of interrupted uploads", "count", removed)
+	}
+	proxies, err := trustedProxies(cfg)
+	if err != nil {
+		return err
+	}
+	secure, err := newTLS(cfg, log)
+	if err != nil {
+		return err
+	}
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -85,12 +105,23 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	} else if created {
 		log.Info("created admin user", "username", auth.AdminUsername)
 	}
+	if err := logSetupURL(ctx, cfg, accounts, ln, secure != nil, log); err != nil {
+		return err
+	}
 
 	hub := &signalling.Hub{Auth: accounts, Logger: log.With("component", "signalling"), AllowedOrigins: cfg.HTTP.AllowedOrigins}
-	ctrl := &control.Service{Store: db, Auth: accounts, Ingest: &ingest.Ingester{MediaDir: mediaDir(cfg), MaxBytes: cfg.Upload.MaxBytes}, Logger: log}
+	ctrl := &control.Service{
+		Store:      db,
+		Auth:       accounts,
+		Ingest:     &ingest.Ingester{MediaDir: mediaDir(cfg), MaxBytes: cfg.Upload.MaxBytes},
+		Logger:     log,
+		QuotaBytes: cfg.Upload.QuotaBytes,
+	}
 	rtcServer := &rtc.Server{
 		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
 		UDPPort:      cfg.WebRTC.UDPPort,
+		ICETCP:       cfg.WebRTC.TCPPort >= 0,
+		TCPPort:      max(0, cfg.WebRTC.TCPPort),
 		PublicIPs:    cfg.WebRTC.PublicIPs,
 		ICEServers:   cfg.WebRTC.ICEServers,
 		Logger:       log.With("component", "webrtc"),
@@ -112,14 +143,15 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		PublicURL: cfg.HTTP.PublicURL,
 	}
 	ctrl.Relay = rel
+	sources := &live.Sources{Auth: ctrl, Relay: rel, Logger: log.With("component", "live")}
 	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
-	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, stationStates{ctrl}, peers{rtcServer}, db
+	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, ctrl, peers{rtcServer}, db
 	stopCluster := func() {}
 	originHTTP := &lateHandler{}
 	if node != nil {
 		node.Relay, node.Hub = rel, hub
 		rel.Tap, rel.Nodes, hub.Mirror = node.Tap(), node.Nodes(), node
-		stopCluster, err = startOrigin(cfg, node, cluster.Services{Auth: accounts, Control: ctrl, States: stationStates{ctrl}, Likes: db, HTTP: originHTTP})
+		stopCluster, err = startOrigin(cfg, node, cluster.Services{Auth: accounts, Control: ctrl, States: ctrl, Likes: db, HTTP: originHTTP})
 		if err != nil {
 			return err
 		}
@@ -131,11 +163,17 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 
 	var wg sync.WaitGroup
 	runCtx, stopRun := context.WithCancel(context.Background())
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ctrl.Run(runCtx)
-	}()
+	wg.Go(func() { ctrl.Run(runCtx) })
+	wg.Go(func() {
+		accounts.PurgeExpired(runCtx, sessionPurgeEvery, func(n int64, err error) {
+			switch {
+			case err != nil:
+				log.Warn("purging expired sessions", "err", err)
+			case n > 0:
+				log.Info("purged expired sessions", "count", n)
+			}
+		})
+	})
 	if err := ctrl.Resume(ctx); err != nil {
 		log.Warn("resuming live stations", "err", err)
 	}
@@ -155,17 +193,47 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		WS:             hub,
 		Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		WHIP:           whipServer,
+		Source:         sources,
 		Logger:         log.With("component", "http"),
 		PublicURL:      cfg.HTTP.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		ICEServers:     cfg.WebRTC.ICEServers,
+		TrustedProxies: proxies,
+		ReadTimeout:    cfg.HTTP.ReadTimeout,
+		SocketsPerIP:   cfg.Limits.SocketsPerIP,
+		StreamsPerIP:   cfg.Limits.StreamsPerIP,
+		MetricsToken:   cfg.Metrics.Token,
+		Sessions:       hub,
 	}
-	// No WriteTimeout: streams are endless and set a deadline per write.
+	// No WriteTimeout and no ReadTimeout: streams are endless and set a
+	// deadline per write, and bodies get http.read_timeout per read (see
+	// web.Server.ReadTimeout). Headers get it whole, against slowloris.
+	srv := &http.Server{Handler: site.Handler(), ReadHeaderTimeout: cfg.HTTP.ReadTimeout, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	originHTTP.set(site.Handler())
-	srv := &http.Server{Handler: site.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 1)
+	if cfg.HTTP.MaxConns > 0 {
+		ln = netutil.LimitListener(ln, cfg.HTTP.MaxConns)
+	}
+	scheme := "http"
+	if secure != nil {
+		ln = tls.NewListener(ln, secure.config)
+		scheme = "https"
+	}
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("onair serving", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "version", version)
+	var plain *http.Server
+	if secure != nil && cfg.TLS.RedirectAddr != "" {
+		pln, err := net.Listen("tcp", cfg.TLS.RedirectAddr)
+		if err != nil {
+			err = fmt.Errorf("listen on %s (tls.redirect_addr): %w", cfg.TLS.RedirectAddr, err)
+			errc <- err
+		} else {
+			plain = plainServer(secure.plain, cfg.HTTP.ReadTimeout)
+			go func() { errc <- plain.Serve(pln) }()
+			log.Info("redirecting to https", "addr", pln.Addr().String())
+		}
+	}
+	log.Info("onair serving", "addr", ln.Addr().String(), "scheme", scheme, "data_dir", cfg.DataDir, "version", version)
 
 	select {
 	case <-ctx.Done():
@@ -174,18 +242,87 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if serr := srv.Shutdown(shutCtx); serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
-		log.Warn("http shutdown", "err", serr)
+	for _, s := range []*http.Server{srv, plain} {
+		if s == nil {
+			continue
+		}
+		if serr := s.Shutdown(shutCtx); serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
+			log.Warn("http shutdown", "err", serr)
+		}
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	err = errors.Join(err, hub.Close(), whipServer.Close())
+	// Sources end before the relay, and the relay before control's Run, so
+	// the last station events reach control, which saves what is queued
+	// before it returns.
+	err = errors.Join(err, hub.Close(), whipServer.Close(), sources.Close())
 	stopCluster()
 	err = errors.Join(err, rel.Close())
 	stopRun()
 	wg.Wait()
 	return err
+}
+
+// sessionPurgeEvery is how often expired sessions are deleted.
+const sessionPurgeEvery = time.Hour
+
+// removeUploadLeftovers deletes the temporary files of uploads that a
+// crash (kill -9, power loss) interrupted; a clean run removes its own.
+// Nothing else writes files of that name into the media directory.
+func removeUploadLeftovers(dir string) (int, error) {
+	matches, err := filepath.Glob(filepath.Join(dir, ".upload-*.tmp"))
+	if err != nil {
+		return 0, fmt.Errorf("find interrupted uploads: %w", err)
+	}
+	n := 0
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("remove interrupted upload: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+func trustedProxies(cfg *configs.Config) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range cfg.HTTP.TrustedProxies {
+		prefix, err := configs.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+		}
+		out = append(out, prefix)
+	}
+	return out, nil
+}
+
+// logSetupURL logs, on a start with no admin, the one-time link that
+// creates the first one. The host is http.public_url's, else the listen
+// address (localhost when it listens on every interface).
+func logSetupURL(ctx context.Context, cfg *configs.Config, accounts *auth.Service, ln net.Listener, https bool, log *slog.Logger) error {
+	token, ok, err := accounts.SetupToken(ctx)
+	if err != nil {
+		return fmt.Errorf("first-run setup: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	base := cfg.HTTP.PublicURL
+	if base == "" {
+		scheme := "http"
+		if https {
+			scheme = "https"
+		}
+		host, port, _ := net.SplitHostPort(ln.Addr().String())
+		if ip, err := netip.ParseAddr(host); err != nil || ip.IsUnspecified() {
+			host = "localhost"
+		}
+		base = scheme + "://" + net.JoinHostPort(host, port)
+	}
+	log.Warn("no admin account yet: open the setup link to create one (or set admin.password)",
+		"url", base+"/setup?token="+token)
+	return nil
 }
 
 // publishers hands each relay event to every subscriber.
@@ -195,14 +332,6 @@ func (ps publishers) Publish(ev onair.Event) {
 	for _, p := range ps {
 		p.Publish(ev)
 	}
-}
-
-// stationStates adapts control's view of a station to signalling's.
-type stationStates struct{ c *control.Service }
-
-func (s stationStates) StationState(ctx context.Context, slug string) (signalling.State, error) {
-	st, err := s.c.StationState(ctx, slug)
-	return signalling.State{Live: st.Live, NowPlaying: st.NowPlaying, Listeners: st.Listeners}, err
 }
 
 // tracks adapts the WebRTC side's station tracks to the relay; the relay's

@@ -11,6 +11,7 @@ import (
 
 	"github.com/onairfm/onair/internal/audiotest"
 	"github.com/onairfm/onair/internal/client"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 func (s *server) wsURL() string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/ws" }
@@ -96,7 +97,7 @@ func TestWebRTCListenerHearsTheStation(t *testing.T) {
 	}
 
 	l := listenRTC(t, sock, slug, true)
-	eventually(t, 15*time.Second, "3 s of decoded Opus", func() bool { return l.Decoded() >= 3 })
+	testutil.Eventually(t, 15*time.Second, "3 s of decoded Opus", func() bool { return l.Decoded() >= 3 })
 	start := l.FirstPacket()
 	if f, share := toneOf(l.Samples(start.Add(500*time.Millisecond), start.Add(2500*time.Millisecond))); f != 440 || share < 0.5 {
 		t.Fatalf("heard %v Hz (%.2f), want 440", f, share)
@@ -115,7 +116,7 @@ func TestWebRTCListenerHearsTheStation(t *testing.T) {
 	// metadata event.
 	s.must(200, "POST", "/api/stations/"+slug+"/skip", tok, nil, nil)
 	ev := waitFor(t, sock, "stream:metadata", func(m client.Message) bool { return strings.Contains(string(m.Data), `"Tone 880"`) })
-	eventually(t, 10*time.Second, "audio after the skip", func() bool { return len(l.Samples(ev.At.Add(1500*time.Millisecond), time.Now())) > 0 })
+	testutil.Eventually(t, 10*time.Second, "audio after the skip", func() bool { return len(l.Samples(ev.At.Add(1500*time.Millisecond), time.Now())) > 0 })
 	if f, _ := toneOf(l.Samples(ev.At.Add(500*time.Millisecond), ev.At.Add(1500*time.Millisecond))); f != 880 {
 		t.Fatalf("0.5–1.5 s after the metadata event heard %v Hz, want 880", f)
 	}
@@ -140,11 +141,11 @@ func TestWebRTCListenerHearsTheStation(t *testing.T) {
 	if err := l.Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "packets after the ICE restart", func() bool { return l.Packets() > before+50 })
+	testutil.Eventually(t, 10*time.Second, "packets after the ICE restart", func() bool { return l.Packets() > before+50 })
 
 	// Leaving closes the PeerConnection and the count drops.
 	sock.Send("stream:leave", map[string]string{"station": slug})
-	eventually(t, 10*time.Second, "the WebRTC listener to be gone", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the WebRTC listener to be gone", func() bool {
 		var st stationJSON
 		s.do("GET", "/api/stations/"+slug, "", nil, &st)
 		return st.Listeners.WebRTC == 0
@@ -185,7 +186,7 @@ func TestFiftyWebRTCListeners(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "every listener's first packet", func() bool {
+	testutil.Eventually(t, 20*time.Second, "every listener's first packet", func() bool {
 		for _, l := range listeners {
 			if l.Packets() == 0 {
 				return false
@@ -193,33 +194,48 @@ func TestFiftyWebRTCListeners(t *testing.T) {
 		}
 		return true
 	})
-	// Count over a fixed window after all are connected.
-	counts := make([]int64, n)
-	for i, l := range listeners {
-		counts[i] = l.Packets()
-	}
-	window := 4 * time.Second
-	t0 := time.Now()
-	time.Sleep(window) // a measuring window, not a wait for a goroutine
-	elapsed := time.Since(t0)
-	expected := float64(elapsed) / float64(20*time.Millisecond)
-	worst := 1.0
-	for i, l := range listeners {
-		got := float64(l.Packets() - counts[i])
-		if got/expected < worst {
-			worst = got / expected
+	// Count over a fixed window after all are connected. On a loaded
+	// machine (CI shares its cores) one window can fall on a stall of the
+	// test process itself, which starves the 50 clients, not the server;
+	// so a window may be measured again, up to three times. A server that
+	// really drops packets or sends the wrong audio fails all three.
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		worst, freq, share, expected, elapsed := measureWindow(t, listeners, 4*time.Second)
+		t.Logf("window %d: %d listeners, the worst received %.1f%% of the %.0f packets expected in %v; the decoding listener heard %v Hz (%.2f)",
+			attempt, n, worst*100, expected, elapsed.Round(time.Millisecond), freq, share)
+		if worst >= 0.95 && freq == 440 && share >= 0.5 {
+			break
 		}
-	}
-	t.Logf("%d listeners: the worst received %.1f%% of the %.0f packets expected in %v", n, worst*100, expected, elapsed.Round(time.Millisecond))
-	if worst < 0.95 {
-		t.Fatalf("a listener received only %.1f%% of the expected packets", worst*100)
-	}
-	if f, share := toneOf(listeners[0].Samples(t0, time.Now())); f != 440 || share < 0.5 {
-		t.Fatalf("the decoding listener heard %v Hz (%.2f)", f, share)
+		if attempt == attempts {
+			t.Fatalf("in %d windows, none where every listener got 95%% of the packets and the tone was 440 Hz", attempts)
+		}
 	}
 	var st stationJSON
 	s.must(200, "GET", "/api/stations/"+slug, "", nil, &st)
 	if st.Listeners.WebRTC != n {
 		t.Fatalf("%d WebRTC listeners counted, want %d", st.Listeners.WebRTC, n)
 	}
+}
+
+// measureWindow counts every listener's packets over window and what the
+// decoding listener (the first) heard: the worst share of the expected
+// packets, the dominant tone and its share of the signal.
+func measureWindow(t *testing.T, listeners []*client.Listener, window time.Duration) (worst, freq, share, expected float64, elapsed time.Duration) {
+	counts := make([]int64, len(listeners))
+	for i, l := range listeners {
+		counts[i] = l.Packets()
+	}
+	t0 := time.Now()
+	time.Sleep(window) // a measuring window, not a wait for a goroutine
+	elapsed = time.Since(t0)
+	expected = float64(elapsed) / float64(20*time.Millisecond)
+	worst = 1.0
+	for i, l := range listeners {
+		if got := float64(l.Packets()-counts[i]) / expected; got < worst {
+			worst = got
+		}
+	}
+	f, sh := toneOf(listeners[0].Samples(t0, time.Now()))
+	return worst, f, sh, expected, elapsed
 }

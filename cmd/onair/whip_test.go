@@ -15,6 +15,7 @@ import (
 	"github.com/onairfm/onair/internal/audiotest"
 	"github.com/onairfm/onair/internal/client"
 	"github.com/onairfm/onair/internal/loopback"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 func bearer(token string) http.Header {
@@ -109,10 +110,10 @@ func TestWHIPPublisherIsHeardOnEveryOutput(t *testing.T) {
 		t.Fatalf("HTTP listener heard %v Hz, want the publisher's 1000", f)
 	}
 	if kind, who := s.sourceOf(slug); kind != "whip" || who != "deejay" {
-		t.Logf("station JSON source %q %q (not yet in the station JSON?)", kind, who)
+		t.Fatalf("station JSON source %q %q, want whip by deejay", kind, who)
 	}
 	// The WebRTC listener: the tone within the last second.
-	eventually(t, 10*time.Second, "the tone on WebRTC", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the tone on WebRTC", func() bool {
 		now := time.Now()
 		f, share := toneIn(rtcL.Samples(now.Add(-time.Second), now), 48000)
 		return f == 1000 && share > 0.5
@@ -232,5 +233,80 @@ func TestWHIPRefusesBadOffers(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+tok)
 	if got := s.send(req, nil); got != http.StatusMethodNotAllowed {
 		t.Fatalf("PATCH: %d, want 405", got)
+	}
+}
+
+func basic(user, password string) http.Header {
+	req, _ := http.NewRequest("GET", "/", nil)
+	req.SetBasicAuth(user, password)
+	return req.Header
+}
+
+func TestWHIPStreamerByBasicAuth(t *testing.T) {
+	s := startServer(t, "")
+	tok := s.owner("deejay")
+	slug, _ := s.liveStation(tok, "Guest FM", "tone440.mp3")
+	other := s.owner("other")
+	var otherSt struct{ Slug string }
+	s.must(201, "POST", "/api/stations", other, map[string]string{"name": "Other FM"}, &otherSt)
+	s.must(201, "POST", "/api/stations/"+slug+"/streamers", tok, map[string]string{"username": "guest", "password": "guest-password", "display_name": "DJ Guest"}, nil)
+	s.must(201, "POST", "/api/stations/"+otherSt.Slug+"/streamers", other, map[string]string{"username": "stranger", "password": "stranger-password"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	endpoint := s.URL + "/api/stations/" + slug + "/whip"
+
+	for _, c := range []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		{"a wrong password", basic("guest", "nope-nope-nope"), http.StatusUnauthorized},
+		{"an unknown streamer", basic("nobody", "guest-password"), http.StatusUnauthorized},
+		{"another station's streamer", basic("stranger", "stranger-password"), http.StatusForbidden},
+	} {
+		_, err := client.PublishWHIP(ctx, endpoint, c.header, 1)
+		var we *client.WHIPError
+		if !errors.As(err, &we) || we.Status != c.want {
+			t.Fatalf("%s: %v, want %d", c.name, err, c.want)
+		}
+	}
+
+	p, err := client.PublishWHIP(ctx, endpoint, basic("guest", "guest-password"), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	sctx, stop := context.WithCancel(ctx)
+	sent := make(chan error, 1)
+	go func() {
+		sent <- p.Stream(sctx, func(i int, pcm []float32) {
+			for n := 0; n < len(pcm); n += 2 {
+				v := float32(0.3 * math.Sin(2*math.Pi*1000*float64(i*client.FrameSamples+n/2)/48000))
+				pcm[n], pcm[n+1] = v, v
+			}
+		})
+	}()
+	defer func() {
+		stop()
+		if err := <-sent; err != nil {
+			t.Error(err)
+		}
+	}()
+	if kind, who := s.sourceOf(slug); kind != "whip" || who != "DJ Guest" {
+		t.Fatalf("source %q %q, want whip by DJ Guest", kind, who)
+	}
+	httpL := listenICY(t, ctx, s.URL+"/stream/"+slug)
+	httpL.readUntil("the streamer's title", func() bool { _, ok := httpL.titleAt("DJ Guest"); return ok })
+	at, _ := httpL.titleAt("DJ Guest")
+	httpL.readUntil("2 s of live audio", func() bool { return int64(len(httpL.audio)) >= at+2*16000 })
+	if f := mp3Tone(t, httpL.audio[at:at+2*16000]); f != 1000 {
+		t.Fatalf("heard %v Hz, want the streamer's 1000", f)
+	}
+	// The streamer's own credentials end the session; so would the owner's.
+	if status, err := p.Delete(ctx); err != nil || status != http.StatusOK {
+		t.Fatalf("DELETE: %d %v", status, err)
+	}
+	if kind, _ := s.sourceOf(slug); kind != "" {
+		t.Fatalf("source %q after DELETE", kind)
 	}
 }

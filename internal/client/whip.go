@@ -196,22 +196,27 @@ func (p *Publisher) WriteFrame(pcm []float32) error {
 	return nil
 }
 
-// Stream sends 20 ms frames in real time until ctx ends, paced by a
-// ticker. fill writes frame number i (interleaved, FrameSamples per
-// channel) into pcm; Stream calls it just before the frame is sent.
+// Stream sends 20 ms frames in real time until ctx ends: frame i goes at
+// start + i×20 ms, and frames that fall behind (a busy machine) go at once
+// to catch up, as a sound card's samples would, so the stream never runs
+// short of real time. fill writes frame number i (interleaved,
+// FrameSamples per channel) into pcm; Stream calls it just before the
+// frame is sent.
 func (p *Publisher) Stream(ctx context.Context, fill func(i int, pcm []float32)) error {
 	pcm := make([]float32, FrameSamples*p.channels)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
+	start := time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for i := 0; ; i++ {
 		fill(i, pcm)
 		if err := p.WriteFrame(pcm); err != nil {
 			return err
 		}
+		timer.Reset(time.Until(start.Add(time.Duration(i+1) * 20 * time.Millisecond)))
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
+		case <-timer.C:
 		}
 	}
 }

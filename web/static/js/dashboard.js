@@ -4,8 +4,10 @@
 // changes go over REST with the session cookie.
 
 import { api, ApiError, login, logout, me, uploadFile } from './api.js';
+import { showAccount } from './account.js';
 import { absoluteURL, byId, el, duration, Progress, say, setText, wireCopyButtons } from './dom.js';
 import { GoLive } from './golive.js';
+import { showStreamers } from './streamers.js';
 import { describeStatus, Signal } from './signal.js';
 
 const $ = byId;
@@ -42,12 +44,13 @@ const signal = new Signal({
     switch (event) {
       case 'stream:started': case 'stream:live': st.live = true; break;
       case 'stream:stopped': case 'stream:offline':
-        st.live = false; st.now_playing = null; st.listeners = { total: 0, http: 0, webrtc: 0 }; break;
+        st.live = false; st.now_playing = null; st.source = null; st.listeners = { total: 0, http: 0, webrtc: 0 }; break;
       case 'stream:metadata':
         st.now_playing = data;
         st.show = data.show || '';
         break;
       case 'stream:listeners': st.listeners = { total: data.count, http: data.http, webrtc: data.webrtc }; break;
+      case 'stream:source': st.source = data.source || null; break;
       default: return;
     }
     renderList();
@@ -96,6 +99,7 @@ async function showApp(u) {
   ui.roleNote.hidden = u.role !== 'listener';
   ui.loginView.hidden = true;
   ui.appView.hidden = false;
+  showAccount(u);
   await loadStations(decodeURIComponent(location.hash.slice(1)));
 }
 
@@ -141,7 +145,7 @@ async function selectStation(slug) {
   signal.join(slug);
   showStation(st);
   renderList();
-  await loadTracks();
+  await Promise.all([loadTracks(), showStreamers(st)]);
 }
 
 function showStation(st) {
@@ -317,8 +321,11 @@ const goLive = new GoLive({
 function renderGoLive() {
   const active = goLive.live || liveState === 'starting';
   const here = current && goLive.slug === current.slug;
-  ui.goLive.disabled = active || !current || !current.live;
-  ui.goLive.title = current && !current.live ? 'Start the station first: a live source takes the air from its playlist.' : '';
+  const other = current && current.source && !(goLive.live && here) ? current.source : null;
+  ui.goLive.disabled = active || !current || !current.live || !!other;
+  ui.goLive.title = '';
+  if (current && !current.live) ui.goLive.title = 'Start the station first: a live source takes the air from its playlist.';
+  else if (other) ui.goLive.title = `${other.streamer} is on air (${other.kind}).`;
   ui.liveEnd.disabled = !goLive.live;
   ui.liveMute.disabled = !goLive.live;
   const muted = goLive.live && goLive.muted;
@@ -326,6 +333,9 @@ function renderGoLive() {
   setText(ui.liveMute, muted ? 'Unmute' : 'Mute');
   if (goLive.live && !here && liveState === 'live') setText(ui.liveStatus, `You are on air on ${goLive.slug}.`);
 }
+
+// For tests and the console, as the player page's onairPlayer.
+window.onairGoLive = goLive;
 
 ui.goLive.addEventListener('click', () => { if (current) void goLive.start(current.slug); });
 ui.liveMute.addEventListener('click', () => { goLive.toggleMute(); renderGoLive(); });

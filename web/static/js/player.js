@@ -19,6 +19,7 @@ const ui = {
   chatText: byId('chat-text'), chatError: byId('chat-error'), chatLogin: byId('chat-login'),
   loginForm: byId('login-form'), loginError: byId('login-error'), register: byId('register'),
   whoami: byId('whoami'), meName: byId('me-name'), logout: byId('logout'),
+  liveSource: byId('live-source'),
   streamURL: byId('stream-url'), m3u: byId('m3u'), pls: byId('pls'), audio: byId('audio'),
 };
 const progress = new Progress({ box: byId('np-time'), elapsed: byId('np-elapsed'), bar: byId('np-progress'), total: byId('np-duration') });
@@ -36,6 +37,7 @@ const signal = new Signal({
       case 'stream:live': case 'stream:started': setLive(true); break;
       case 'stream:offline': case 'stream:stopped': setLive(false); break;
       case 'stream:metadata': showNowPlaying(data); break;
+      case 'stream:source': showSource(data.source); break;
       case 'stream:listeners': showListeners(data.count); break;
       case 'chat:message': addChat(data); break;
       case 'interaction:count': if (data.type === 'like') showLikes(data.count); break;
@@ -57,6 +59,12 @@ window.onairPlayer = {
   get connects() { return signal.connects; },
   get state() { return radio ? radio.state : 'loading'; },
   get audio() { return ui.audio; },
+  // What plays ("webrtc", "http" or ""), and the timing of each Play:
+  // {path, offer, answer, ice, dtls, packet, audible, fallback} in ms
+  // after the click (see radio.js).
+  get path() { return radio ? radio.path : ''; },
+  get phases() { return radio ? radio.phases : null; },
+  get plays() { return radio ? radio.plays : []; },
 };
 
 function setLive(live) {
@@ -64,6 +72,7 @@ function setLive(live) {
   setText(ui.badge, live ? 'Live' : 'Off air');
   ui.badge.classList.toggle('live', live);
   if (!live) {
+    showSource(null);
     showNowPlaying(null);
     showListeners(0);
   }
@@ -80,6 +89,11 @@ function showNowPlaying(np) {
   ui.show.hidden = !show;
   progress.set(has ? np : null);
   document.title = has ? `${np.title} · ${ui.name.textContent} · onair` : `${ui.name.textContent} · onair`;
+}
+
+// showSource says who is on air live, instead of the playlist.
+function showSource(src) {
+  say(ui.liveSource, src ? `LIVE: ${src.streamer}` : '');
 }
 
 function showListeners(n) {
@@ -118,14 +132,20 @@ const STATE_TEXT = {
   error: 'Playback failed.',
 };
 
+// PATH_TEXT says which way the sound comes: WebRTC, or the HTTP stream
+// the page falls back to where WebRTC cannot connect.
+const PATH_TEXT = { webrtc: ' · WebRTC', http: ' · HTTP stream' };
+
 function showRadioState(state) {
   const playing = radio && radio.want;
   setText(ui.play, playing ? 'Stop' : 'Play');
   ui.play.classList.toggle('stop', playing);
   let text = STATE_TEXT[state] ?? '';
+  if (state === 'playing' && radio) text += PATH_TEXT[radio.path] || '';
   if (state === 'stopped' && ui.badge.textContent === 'Off air') text = 'The station is off air.';
   setText(ui.status, text);
   ui.status.dataset.state = state;
+  ui.status.dataset.path = radio ? radio.path : '';
 }
 
 function showUser(u) {
@@ -255,12 +275,15 @@ async function start() {
   showLikes(st.likes);
   showListeners(st.listeners.total);
   setLive(st.live);
+  showSource(st.source);
   showNowPlaying(st.now_playing ? { ...st.now_playing, show: st.show } : null);
 
   let ice = [];
   try { ice = await iceServers(); } catch (err) { say(ui.notice, `Listening settings could not be loaded: ${err.message}`); }
-  radio = new Radio({ signal, station: slug, audio: ui.audio, iceServers: ice, onState: showRadioState });
+  radio = new Radio({ signal, station: slug, audio: ui.audio, iceServers: ice, streams: st.streams, onState: showRadioState });
   radio.live = st.live;
+  // The PeerConnection and its offer are made now, so Play only sends it.
+  radio.prepare();
   ui.play.disabled = false;
   showRadioState('stopped');
 

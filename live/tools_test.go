@@ -1,0 +1,123 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// runTool starts an external source client until the test ends, keeping
+// its output for the failure message. Should it exit by itself, gone is
+// called (to end the listener that waits for it).
+func runTool(t *testing.T, gone func(), name string, args ...string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out strings.Builder
+	var mu sync.Mutex
+	cmd.Stdout = writerFunc(func(p []byte) { mu.Lock(); out.Write(p); mu.Unlock() })
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+		if ctx.Err() == nil {
+			gone()
+		}
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("%s output:\n%s", name, out.String())
+			mu.Unlock()
+		}
+	})
+	return stop
+}
+
+type writerFunc func(p []byte)
+
+func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }
+
+// TestRealSourceClients puts ffmpeg on air as Icecast 2.4 (PUT) and legacy
+// (SOURCE) MP3 sources and as Ogg Opus and Ogg Vorbis sources: an HTTP
+// listener hears its tone, then the playlist again when it stops.
+func TestRealSourceClients(t *testing.T) {
+	ff := tool(t, "ffmpeg")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"mp3 PUT", []string{"-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3", "-content_type", "audio/mpeg"}},
+		{"mp3 legacy SOURCE", []string{"-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3", "-content_type", "audio/mpeg", "-legacy_icecast", "1"}},
+		{"ogg opus", []string{"-c:a", "libopus", "-b:a", "96k", "-f", "ogg", "-content_type", "audio/ogg"}},
+		{"ogg vorbis", []string{"-c:a", "libvorbis", "-q:a", "4", "-f", "ogg", "-content_type", "audio/ogg"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+			defer cancel()
+			l := listen(t, ctx, e.srv.URL+"/stream/test")
+			l.hears(t, "the playlist", 0, 440)
+			args := append([]string{"-hide_banner", "-loglevel", "warning", "-nostdin", "-re", "-f", "lavfi",
+				"-i", "sine=frequency=1000:sample_rate=48000"}, tc.args...)
+			args = append(args, fmt.Sprintf("icecast://deejay:password1@%s/stream/test", e.addr()))
+			stop := runTool(t, cancel, ff, args...)
+			l.readUntil(t, "the streamer's name as title", func() bool { _, ok := l.titleAt("DJ Test", 0); return ok })
+			at, _ := l.titleAt("DJ Test", 0)
+			l.hears(t, "the source", at, 1000)
+
+			stop()
+			from := int64(len(l.audio))
+			l.readUntil(t, "the playlist's title", func() bool { _, ok := l.titleAt("Test Artist - Tone 440", from); return ok })
+			back, _ := l.titleAt("Test Artist - Tone 440", from)
+			l.hears(t, "the playlist again", back, 440)
+		})
+	}
+}
+
+// TestLiquidsoapSource puts Liquidsoap (output.icecast, MP3) on air and
+// names its title with Icecast's metadata call, as it does on a track
+// change.
+func TestLiquidsoapSource(t *testing.T) {
+	ls := tool(t, "liquidsoap")
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	l := listen(t, ctx, e.srv.URL+"/stream/test")
+	l.hears(t, "the playlist", 0, 440)
+	host, port, _ := strings.Cut(e.addr(), ":")
+	// No telnet, no harbor: Liquidsoap listens on nothing, and only
+	// connects to the test server on loopback.
+	script := fmt.Sprintf(`
+settings.init.allow_root.set(true)
+settings.server.telnet.set(false)
+settings.log.stdout.set(true)
+settings.log.file.set(false)
+s = sine(amplitude=0.3, 1000.)
+s = insert_metadata(s)
+def name(_) = s.insert_metadata([("artist","Liq Artist"),("title","Liq Song")]) end
+thread.run(delay=1., fun () -> name(()))
+output.icecast(%%mp3(bitrate=128), host=%q, port=%s, mount="stream/test", user="deejay", password="password1", s)
+`, host, port)
+	runTool(t, cancel, ls, script)
+	l.readUntil(t, "Liquidsoap's title", func() bool { _, ok := l.titleAt("Liq Artist - Liq Song", 0); return ok })
+	at, _ := l.titleAt("Liq Artist - Liq Song", 0)
+	l.hears(t, "Liquidsoap's tone", at, 1000)
+}

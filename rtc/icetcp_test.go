@@ -1,0 +1,132 @@
+package rtc
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/loopback"
+	"github.com/onairfm/onair/internal/testutil"
+)
+
+// tcpOfferer is a loopback-only pion client that can use TCP only, as a
+// browser behind a firewall that drops UDP: it dials the server's passive
+// TCP candidates with active ones (RFC 6544).
+func tcpOfferer(t *testing.T) *webrtc.PeerConnection {
+	t.Helper()
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	se := webrtc.SettingEngine{}
+	loopback.Configure(&se)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	return pc
+}
+
+func TestICETCPReachesAClientWithoutUDP(t *testing.T) {
+	srv := &Server{LoopbackOnly: true, ICETCP: true}
+	tr, st := liveTrack(t, srv)
+	play(t, tr)
+	client := tcpOfferer(t)
+	var packets atomic.Int64
+	client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+			packets.Add(1)
+		}
+	})
+	p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := p.Answer(client.LocalDescription().SDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(srv.TCPAddr().(*net.TCPAddr).Port)
+	var passive bool
+	for _, c := range candidates(answer) {
+		if strings.Contains(c, " tcp ") && strings.Contains(c, " 127.0.0.1 "+port+" ") && strings.Contains(c, "tcptype passive") {
+			passive = true
+		}
+	}
+	if !passive {
+		t.Fatalf("no passive TCP candidate on port %s in the answer: %q", port, candidates(answer))
+	}
+	if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 15*time.Second, "audio over ICE-TCP", func() bool {
+		return packets.Load() > 50 && st.listeners() == 1
+	})
+	pair, err := selectedPair(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pair != "tcp" {
+		t.Fatalf("the selected candidate pair uses %s", pair)
+	}
+}
+
+func TestICETCPOff(t *testing.T) {
+	srv := &Server{LoopbackOnly: true}
+	liveTrack(t, srv)
+	p, err := srv.NewPeer(context.Background(), "s", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	answer, err := p.Answer(offerer(t).LocalDescription().SDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range candidates(answer) {
+		if strings.Contains(c, " tcp ") {
+			t.Fatalf("a TCP candidate with ICE-TCP off: %q", c)
+		}
+	}
+	if srv.TCPAddr() != nil {
+		t.Fatal("a TCP address with ICE-TCP off")
+	}
+}
+
+// selectedPair is the protocol ("udp", "tcp") of pc's selected ICE pair.
+func selectedPair(pc *webrtc.PeerConnection) (string, error) {
+	trs := pc.GetTransceivers()
+	if len(trs) == 0 {
+		return "", fmt.Errorf("no transceiver")
+	}
+	pair, err := trs[0].Receiver().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil {
+		return "", fmt.Errorf("no selected pair: %v", err)
+	}
+	return pair.Local.Protocol.String(), nil
+}
