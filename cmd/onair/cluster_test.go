@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onairfm/onair/cluster"
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/internal/client"
 	"github.com/onairfm/onair/internal/testutil"
@@ -196,6 +199,16 @@ func testCluster(t *testing.T, origin *server, url string) {
 		t.Fatalf("anonymous REST stop through an edge: %d", st)
 	}
 
+	// An upload through an edge, larger than one NATS message: the body
+	// goes through the object store and the origin takes it.
+	wav := sineWAV(440, 8*time.Second)
+	if status, res := e1.upload(tok, slug, namedFile{"big.wav", wav}); status != 201 || len(res.Tracks) != 1 {
+		t.Fatalf("upload of %d bytes through an edge: %d %+v", len(wav), status, res)
+	}
+	if status, _ := e1.upload("", slug, namedFile{"big.wav", wav}); status != 401 {
+		t.Fatalf("anonymous upload through an edge: %d", status)
+	}
+
 	// Losing edge 2 leaves edge 1's listener playing, and edge 2's
 	// listener stops counting within 15 s.
 	e2.stop()
@@ -232,4 +245,85 @@ func TestEdgeWithWrongNATSURLFailsAtStart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot reach the NATS server") || !strings.Contains(err.Error(), cfg.Cluster.NATSURL) {
 		t.Fatalf("start with a wrong URL: %v", err)
 	}
+}
+
+// healthz is the status of GET /healthz.
+func healthz(url string) int {
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestEdgeNATSOutage: an edge cut off from NATS reports unhealthy, closes
+// its listeners after what they have, and comes back by itself.
+func TestEdgeNATSOutage(t *testing.T) {
+	addr, store := freePort(t), t.TempDir()
+	bus, err := cluster.StartEmbedded(addr, store, "bus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "nats://" + addr
+	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.NATSURL = url })
+	edge := startNode(t, "edge", "edge-1", func(c *configs.Cluster) { c.NATSURL = url })
+	tok := origin.owner("deejay")
+	slug, _ := origin.liveStation(tok, "Outage FM", "tone440.mp3")
+	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
+	l.readUntil("1 s of audio", func() bool { return len(l.audio) >= 16000 })
+	if st := healthz(edge.URL); st != 200 {
+		t.Fatalf("healthz %d before the outage", st)
+	}
+
+	bus.Close()
+	testutil.Eventually(t, 10*time.Second, "healthz to report the outage", func() bool { return healthz(edge.URL) == 503 })
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, l.rd)
+		done <- err
+	}()
+	select {
+	case <-done: // closed by the edge
+	case <-time.After(20 * time.Second):
+		t.Fatal("the edge's listener was not closed after the outage")
+	}
+
+	bus, err = cluster.StartEmbedded(addr, store, "bus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bus.Close)
+	testutil.Eventually(t, 15*time.Second, "healthz to recover", func() bool { return healthz(edge.URL) == 200 })
+	testutil.Eventually(t, 15*time.Second, "the station back on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	l2 := listenICY(t, ctx, edge.URL+"/stream/"+slug)
+	l2.readUntil("1 s of audio after the outage", func() bool { return len(l2.audio) >= 16000 })
+}
+
+// sineWAV is a 16-bit stereo 44.1 kHz WAV file of a sine.
+func sineWAV(freq float64, d time.Duration) []byte {
+	frames := int(d.Seconds() * 44100)
+	data := make([]byte, 44+frames*4)
+	le := binary.LittleEndian
+	copy(data, "RIFF")
+	le.PutUint32(data[4:], uint32(36+frames*4))
+	copy(data[8:], "WAVEfmt ")
+	le.PutUint32(data[16:], 16)
+	le.PutUint16(data[20:], 1)
+	le.PutUint16(data[22:], 2)
+	le.PutUint32(data[24:], 44100)
+	le.PutUint32(data[28:], 44100*4)
+	le.PutUint16(data[32:], 4)
+	le.PutUint16(data[34:], 16)
+	copy(data[36:], "data")
+	le.PutUint32(data[40:], uint32(frames*4))
+	for i := range frames {
+		v := int16(8000 * math.Sin(2*math.Pi*freq*float64(i)/44100))
+		le.PutUint16(data[44+i*4:], uint16(v))
+		le.PutUint16(data[46+i*4:], uint16(v))
+	}
+	return data
 }
