@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/onairfm/onair/cluster"
 	"github.com/onairfm/onair/configs"
+	"github.com/onairfm/onair/internal/httpjson"
 	"github.com/onairfm/onair/relay"
 	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
@@ -99,7 +101,7 @@ func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *s
 	reg.MustRegister(rel, node, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onair_websocket_connections", Help: "Open WebSocket connections."},
 			func() float64 { return float64(hub.Connections()) }))
-	srv := &http.Server{Handler: edgeHandler(rel, hub, node, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
+	srv := &http.Server{Handler: edgeHandler(rel, hub, node, metricsGuard(cfg.Metrics.Token, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))),
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -139,15 +141,30 @@ func edgeHandler(rel *relay.Relay, hub http.Handler, node *cluster.Node, metrics
 	mux.Handle("/ws", hub)
 	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
 		if !node.Healthy() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"status":"unavailable","error":"not connected to the cluster"}` + "\n"))
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "not connected to the cluster"})
 			return
 		}
-		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	return mux
+}
+
+// metricsGuard asks for metrics.token as a bearer token when one is set,
+// as the origin's /metrics does.
+func metricsGuard(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			httpjson.Error(w, http.StatusUnauthorized, "metrics need Authorization: Bearer <metrics.token>")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // startOrigin joins the cluster as the origin once its HTTP handler is
