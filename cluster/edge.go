@@ -95,6 +95,7 @@ func (n *Node) followOrigin() {
 			if !ok || !n.decode(m, &ev) {
 				continue
 			}
+			n.eventDelay.add(ev.SentAt.UnixNano(), time.Now())
 			n.applyEvent(slug, &ev)
 		}
 	}
@@ -328,6 +329,7 @@ func (m *mountFeed) onChunk(msg *nats.Msg) {
 		m.n.drop(err)
 		return
 	}
+	m.n.audioDelay.add(cm.Sent, time.Now())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cm.Epoch != m.epoch {
@@ -379,6 +381,7 @@ func (n *Node) startPackets(f *stationFeed) {
 			n.drop(err)
 			return
 		}
+		n.opusDelay.add(pm.Sent, time.Now())
 		p.mu.Lock()
 		ok := pm.Epoch == epoch && (!p.begun || pm.At48 > p.last)
 		if ok {

@@ -8,12 +8,13 @@ var (
 	descHealthy       = prometheus.NewDesc("onair_cluster_connected", "1 while this node is connected to NATS.", nil, nil)
 	descMsgs          = prometheus.NewDesc("onair_cluster_messages_total", "NATS messages this node published and received.", []string{"direction"}, nil)
 	descBytes         = prometheus.NewDesc("onair_cluster_bytes_total", "NATS payload bytes this node published and received.", []string{"direction"}, nil)
+	descDelay         = prometheus.NewDesc("onair_cluster_delay_seconds", "Origin to this edge delay of the last 4096 HTTP audio chunks, Opus packets and events.", []string{"kind", "quantile"}, nil)
 	descDropped       = prometheus.NewDesc("onair_cluster_messages_dropped_total", "Messages dropped: bad, out of order, or not sent.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (n *Node) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descNodeListeners, descNodes, descHealthy, descMsgs, descBytes, descDropped} {
+	for _, d := range []*prometheus.Desc{descNodeListeners, descNodes, descHealthy, descMsgs, descBytes, descDropped, descDelay} {
 		ch <- d
 	}
 }
@@ -43,4 +44,10 @@ func (n *Node) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descBytes, prometheus.CounterValue, float64(n.stats.bytesOut.Load()), "out")
 	ch <- prometheus.MustNewConstMetric(descBytes, prometheus.CounterValue, float64(n.stats.bytesIn.Load()), "in")
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(n.stats.dropped.Load()))
+	for kind, d := range map[string]*delays{"audio": &n.audioDelay, "opus": &n.opusDelay, "events": &n.eventDelay} {
+		if p50, p99, ok := d.quantiles(); ok {
+			ch <- prometheus.MustNewConstMetric(descDelay, prometheus.GaugeValue, p50.Seconds(), kind, "0.5")
+			ch <- prometheus.MustNewConstMetric(descDelay, prometheus.GaugeValue, p99.Seconds(), kind, "0.99")
+		}
+	}
 }

@@ -78,7 +78,10 @@ type Node struct {
 	dirty    chan struct{} // local demand or counts changed
 	conn     chan bool     // NATS went down (false) or came back (true)
 	stats    stats
-	sem      chan struct{} // bounds concurrent requests served
+	// audioDelay and eventDelay are what reached this edge from the
+	// origin, for /metrics.
+	audioDelay, opusDelay, eventDelay delays
+	sem                               chan struct{} // bounds concurrent requests served
 
 	origin *originState
 	edge   *edgeState

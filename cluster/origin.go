@@ -84,7 +84,7 @@ func (t *tap) Packet(slug string, pkt []byte, at48 int64, dur time.Duration) {
 	if !n.table.Wants(slug, relay.OutputOpus) {
 		return
 	}
-	n.publishJSON(stationSubject(slug, outputKind(relay.OutputOpus)), packetMsg{Epoch: n.epoch(slug), At48: at48, Dur: int64(dur), Data: pkt})
+	n.publishJSON(stationSubject(slug, outputKind(relay.OutputOpus)), packetMsg{Epoch: n.epoch(slug), Sent: time.Now().UnixNano(), At48: at48, Dur: int64(dur), Data: pkt})
 }
 
 // epoch is the station's start: chunks of an earlier run of the station

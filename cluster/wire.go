@@ -54,7 +54,8 @@ const (
 
 // chunkMsg is one chunk of a mount, as the origin made it.
 type chunkMsg struct {
-	Epoch    int64     `json:"epoch"` // the station's start, unix ns
+	Epoch    int64     `json:"epoch"`          // the station's start, unix ns
+	Sent     int64     `json:"sent,omitempty"` // when the origin sent it, unix ns
 	Seq      uint64    `json:"seq"`
 	At       int64     `json:"at"`  // ns of stream time
 	Dur      int64     `json:"dur"` // ns
@@ -74,7 +75,7 @@ func newChunkMsg(epoch int64, c relay.Chunk) chunkMsg {
 	for i, m := range c.Marks {
 		marks[i] = markMsg{Off: m.Off, Block: m.Block}
 	}
-	return chunkMsg{Epoch: epoch, Seq: c.Seq, At: int64(c.At), Dur: int64(c.Dur), Data: c.Data, Marks: marks, Head: c.Head, HeadData: c.HeadData}
+	return chunkMsg{Epoch: epoch, Sent: time.Now().UnixNano(), Seq: c.Seq, At: int64(c.At), Dur: int64(c.Dur), Data: c.Data, Marks: marks, Head: c.Head, HeadData: c.HeadData}
 }
 
 // chunk checks m and returns it as the relay's chunk.
@@ -96,6 +97,7 @@ func (m *chunkMsg) chunk() (relay.Chunk, error) {
 // packetMsg is one Opus packet of a station's WebRTC track.
 type packetMsg struct {
 	Epoch int64  `json:"epoch"`
+	Sent  int64  `json:"sent,omitempty"`
 	At48  int64  `json:"at48"`
 	Dur   int64  `json:"dur"`
 	Data  []byte `json:"data"`
