@@ -271,7 +271,9 @@ func (m *mountFeed) start() {
 		return
 	}
 	m.sub, m.bursting, m.pending, m.started = sub, true, nil, false
-	m.n.wg.Go(m.burst)
+	if !m.n.spawn(m.burst) {
+		m.bursting = false
+	}
 }
 
 func (m *mountFeed) stop() {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -87,6 +88,13 @@ func (n *Node) maxBody() int64 {
 }
 
 func (n *Node) forward(w http.ResponseWriter, r *http.Request) (int, error) {
+	key, cacheable := cacheKey(r)
+	if cacheable {
+		if reply, ok := n.reads.get(key, time.Now()); ok {
+			writeReply(w, reply)
+			return 0, nil
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, n.maxBody()))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -126,12 +134,67 @@ func (n *Node) forward(w http.ResponseWriter, r *http.Request) (int, error) {
 	if reply.Status < 100 || reply.Status > 599 {
 		return http.StatusBadGateway, fmt.Errorf("%w: status %d", ErrBadMessage, reply.Status)
 	}
+	if cacheable && reply.Status == http.StatusOK && reply.Header.Get("Set-Cookie") == "" {
+		n.reads.put(key, &reply, time.Now())
+	}
+	writeReply(w, &reply)
+	return 0, nil
+}
+
+func writeReply(w http.ResponseWriter, reply *httpReply) {
 	for k, v := range stripHop(reply.Header) {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(reply.Status)
 	_, _ = w.Write(reply.Body) // the client went away
-	return 0, nil
+}
+
+// readCacheTTL is how long an edge answers the public read API from what
+// the origin last said: directory pages that poll it cost the origin one
+// request a second per edge, not one per visitor. Listener counts in it
+// are at most this much older.
+const readCacheTTL = time.Second
+
+// cacheKey is the key of an anonymous GET of the station read API; ok is
+// false for anything else (credentials make an answer personal).
+func cacheKey(r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet || r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" ||
+		!strings.HasPrefix(r.URL.Path, "/api/stations") {
+		return "", false
+	}
+	return r.Host + " " + r.URL.RequestURI(), true
+}
+
+// readCache holds recent answers of the public read API.
+type readCache struct {
+	mu sync.Mutex
+	m  map[string]cached
+}
+
+type cached struct {
+	reply *httpReply
+	at    time.Time
+}
+
+const maxCached = 1024
+
+func (c *readCache) get(key string, now time.Time) (*httpReply, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || now.Sub(e.at) > readCacheTTL {
+		return nil, false
+	}
+	return e.reply, true
+}
+
+func (c *readCache) put(key string, reply *httpReply, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCached {
+		c.m = map[string]cached{} // past the cap, start afresh
+	}
+	c.m[key] = cached{reply: reply, at: now}
 }
 
 func (n *Node) putObject(ctx context.Context, b []byte) (string, error) {

@@ -40,6 +40,8 @@ const (
 type hubSink interface {
 	DeliverChat(slug string, frame []byte) error
 	DeliverLikes(slug string, count int64)
+	EndSession(token string)
+	EndUser(id int64, keepToken string)
 }
 
 // Node is this process in a cluster. Fill the fields, Start it, and Close
@@ -66,14 +68,15 @@ type Node struct {
 	initOnce sync.Once
 	nc       *nats.Conn
 	js       jetstream.JetStream
-	objOnce  sync.Once
-	obs      jetstream.ObjectStore
-	objErr   error
+	objMu    sync.Mutex
+	obs      jetstream.ObjectStore // made at the first large body
 	table    *table
 	log      *slog.Logger
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	closeMu  sync.RWMutex
+	closing  bool // no more goroutines: Close waits for wg
 	healthy  atomic.Bool
 	dirty    chan struct{} // local demand or counts changed
 	conn     chan bool     // NATS went down (false) or came back (true)
@@ -82,6 +85,7 @@ type Node struct {
 	// origin, for /metrics.
 	audioDelay, opusDelay, eventDelay delays
 	sem                               chan struct{} // bounds concurrent requests served
+	reads                             readCache     // an edge's recent public reads
 
 	origin *originState
 	edge   *edgeState
@@ -150,6 +154,7 @@ func (n *Node) Start() error {
 		{subjNodes, n.onHeartbeat},
 		{"onair.*." + kindChat, n.onChat},
 		{"onair.*." + kindLikes, n.onLikes},
+		{subjSessions, n.onSessionEnd},
 	}
 	for _, s := range subs {
 		if _, err := nc.Subscribe(s.subj, s.fn); err != nil {
@@ -177,6 +182,9 @@ func (n *Node) Start() error {
 // Close leaves the cluster and waits for the node's goroutines.
 func (n *Node) Close() {
 	n.init()
+	n.closeMu.Lock()
+	n.closing = true
+	n.closeMu.Unlock()
 	n.cancel()
 	n.wg.Wait()
 	if n.nc != nil {
@@ -424,13 +432,63 @@ func (n *Node) onLikes(m *nats.Msg) {
 // objects is the object store that carries bodies too large for one
 // message.
 func (n *Node) objects(ctx context.Context) (jetstream.ObjectStore, error) {
-	n.objOnce.Do(func() {
-		n.obs, n.objErr = n.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-			Bucket:      "onair-bodies",
-			Description: "request and response bodies too large for one message",
-			TTL:         10 * time.Minute,
-			Storage:     jetstream.FileStorage,
-		})
+	n.objMu.Lock()
+	defer n.objMu.Unlock()
+	if n.obs != nil {
+		return n.obs, nil
+	}
+	// A failure (NATS down) is not kept: the next body tries again.
+	obs, err := n.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      "onair-bodies",
+		Description: "request and response bodies too large for one message",
+		TTL:         10 * time.Minute,
+		Storage:     jetstream.FileStorage,
 	})
-	return n.obs, n.objErr
+	if err != nil {
+		return nil, err
+	}
+	n.obs = obs
+	return obs, nil
+}
+
+// spawn runs fn on a goroutine the node waits for at Close, unless the
+// node is closing: NATS callbacks call it, and may still fire while Close
+// waits.
+func (n *Node) spawn(fn func()) bool {
+	n.closeMu.RLock()
+	defer n.closeMu.RUnlock()
+	if n.closing {
+		return false
+	}
+	n.wg.Go(fn)
+	return true
+}
+
+// EndSession tells every node to close the sockets of a session that
+// ended on the origin (web's session ender, beside the origin's hub).
+func (n *Node) EndSession(token string) {
+	if token != "" {
+		n.publishJSON(subjSessions, sessionEndMsg{Node: n.Name, Token: token})
+	}
+}
+
+// EndUser tells every node to close a user's sockets but those on
+// keepToken.
+func (n *Node) EndUser(id int64, keepToken string) {
+	n.publishJSON(subjSessions, sessionEndMsg{Node: n.Name, UserID: id, Keep: keepToken})
+}
+
+func (n *Node) onSessionEnd(m *nats.Msg) {
+	var e sessionEndMsg
+	if !n.decode(m, &e) || e.Node == n.Name || n.Hub == nil {
+		return
+	}
+	switch {
+	case e.Token != "":
+		n.Hub.EndSession(e.Token)
+	case e.UserID > 0:
+		n.Hub.EndUser(e.UserID, e.Keep)
+	default:
+		n.drop(ErrBadMessage)
+	}
 }

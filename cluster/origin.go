@@ -143,12 +143,14 @@ func (n *Node) serve(subj string, fn func(ctx context.Context, data []byte) any)
 			n.respond(m, errReply{Error: &rpcError{Code: onair.ERateLimited, Message: "the origin is busy"}})
 			return
 		}
-		n.wg.Go(func() {
+		if !n.spawn(func() {
 			defer func() { <-n.sem }()
 			ctx, cancel := context.WithTimeout(n.ctx, 2*time.Minute)
 			defer cancel()
 			n.respond(m, fn(ctx, m.Data))
-		})
+		}) {
+			<-n.sem
+		}
 	})
 	return err
 }

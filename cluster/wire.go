@@ -16,14 +16,17 @@ import (
 const (
 	subjNodes = "onair._sys.nodes" // heartbeats with listener counts and demand
 	subjState = "onair._sys.state" // the origin's live stations, now and then
-	rpcState  = "onair._rpc.state"
-	rpcBurst  = "onair._rpc.burst"
-	rpcAuth   = "onair._rpc.auth"
-	rpcCtl    = "onair._rpc.control"
-	rpcJoin   = "onair._rpc.join"
-	rpcLike   = "onair._rpc.like"
-	rpcLikes  = "onair._rpc.likes"
-	rpcHTTP   = "onair._rpc.http"
+	// subjSessions: sessions that ended on the origin (logout, password
+	// change, user disabled), whose sockets every node closes.
+	subjSessions = "onair._sys.sessions"
+	rpcState     = "onair._rpc.state"
+	rpcBurst     = "onair._rpc.burst"
+	rpcAuth      = "onair._rpc.auth"
+	rpcCtl       = "onair._rpc.control"
+	rpcJoin      = "onair._rpc.join"
+	rpcLike      = "onair._rpc.like"
+	rpcLikes     = "onair._rpc.likes"
+	rpcHTTP      = "onair._rpc.http"
 )
 
 func stationSubject(slug, kind string) string { return "onair." + slug + "." + kind }
@@ -271,6 +274,15 @@ type likesReply struct {
 type chatMsg struct {
 	Node  string          `json:"node"`
 	Frame json.RawMessage `json:"frame"`
+}
+
+// sessionEndMsg: close the sockets of Token, or of user UserID but those
+// on Keep.
+type sessionEndMsg struct {
+	Node   string `json:"node"`
+	Token  string `json:"token,omitempty"`
+	UserID int64  `json:"user_id,omitempty"`
+	Keep   string `json:"keep,omitempty"`
 }
 
 type likesMsg struct {

@@ -207,3 +207,31 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.ServeHTTP(w, r)
 }
+
+// sessionEnder closes the sockets of sessions that end (web's
+// sessionEnder): the origin's hub, and with a cluster every node's.
+type sessionEnder interface {
+	EndSession(token string)
+	EndUser(id int64, keepToken string)
+}
+
+type enders []sessionEnder
+
+func (e enders) EndSession(token string) {
+	for _, s := range e {
+		s.EndSession(token)
+	}
+}
+
+func (e enders) EndUser(id int64, keepToken string) {
+	for _, s := range e {
+		s.EndUser(id, keepToken)
+	}
+}
+
+func sessionEnders(hub *signalling.Hub, node *cluster.Node) sessionEnder {
+	if node == nil {
+		return hub
+	}
+	return enders{hub, node}
+}

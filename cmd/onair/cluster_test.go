@@ -148,7 +148,8 @@ func testCluster(t *testing.T, origin *server, url string) {
 
 	// Chat and likes sent on edge 1 reach sockets on the origin and edge 2.
 	e1.must(201, "POST", "/api/auth/register", "", map[string]string{"username": "fan", "password": "fan-password"}, nil)
-	fan := e1.dial(t, e1.login("fan", "fan-password"))
+	fanTok := e1.login("fan", "fan-password")
+	fan := e1.dial(t, fanTok)
 	originSock := origin.dial(t, "")
 	for _, c := range []*client.Socket{fan, originSock} {
 		c.Send("stream:join", map[string]string{"station": slug})
@@ -197,6 +198,14 @@ func testCluster(t *testing.T, origin *server, url string) {
 	}
 	if st := e2.do("POST", "/api/stations/"+slug+"/stop", "", nil, nil); st != 401 {
 		t.Fatalf("anonymous REST stop through an edge: %d", st)
+	}
+
+	// Logging out through edge 2 closes the fan's socket on edge 1.
+	e2.must(204, "POST", "/api/auth/logout", fanTok, nil, nil)
+	select {
+	case <-fan.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fan's socket on edge 1 outlived the session")
 	}
 
 	// An upload through an edge, larger than one NATS message: the body

@@ -203,7 +203,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		SocketsPerIP:   cfg.Limits.SocketsPerIP,
 		StreamsPerIP:   cfg.Limits.StreamsPerIP,
 		MetricsToken:   cfg.Metrics.Token,
-		Sessions:       hub,
+		Sessions:       sessionEnders(hub, node),
 	}
 	// No WriteTimeout and no ReadTimeout: streams are endless and set a
 	// deadline per write, and bodies get http.read_timeout per read (see
