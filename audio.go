@@ -63,6 +63,11 @@ type HistoryEntry struct {
 	Artist    string
 	StartedAt time.Time
 	Source    string // SourcePlaylist, SourceJingle or SourceLive
+	// ListenersStart is how many listened when it started, and
+	// ListenersDelta how many more (or fewer) when it ended: its "song
+	// impact". Nil until known (the statistics had a sample then; the
+	// newest entry has no end yet).
+	ListenersStart, ListenersDelta *int
 }
 
 // Kinds of live sources.

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/onairfm/onair"
 )
 
 // Config is the whole configuration. The mapstructure tags are the keys of
@@ -18,12 +20,14 @@ type Config struct {
 	WebRTC  WebRTC  `mapstructure:"webrtc"`
 	Upload  Upload  `mapstructure:"upload"`
 	Opus    Opus    `mapstructure:"opus"`
+	Audio   Audio   `mapstructure:"audio"`
 	Log     Log     `mapstructure:"log"`
 	Stream  Stream  `mapstructure:"stream"`
 	Cluster Cluster `mapstructure:"cluster"`
 	TLS     TLS     `mapstructure:"tls"`
 	Limits  Limits  `mapstructure:"limits"`
 	Metrics Metrics `mapstructure:"metrics"`
+	Stats   Stats   `mapstructure:"stats"`
 }
 
 // HTTP configures the HTTP, WebSocket and stream server.
@@ -111,6 +115,27 @@ type Opus struct {
 // FrameDuration returns FrameMS as a duration.
 func (o Opus) FrameDuration() time.Duration { return time.Duration(o.FrameMS) * time.Millisecond }
 
+// Audio is the sound new stations start with; each owner changes their
+// station's own settings later.
+type Audio struct {
+	SampleRate     int     `mapstructure:"sample_rate"`     // the mix and MP3 output, Hz: 44100 or 48000
+	MP3Bitrate     int     `mapstructure:"mp3_bitrate"`     // bit/s
+	CrossfadeMS    int     `mapstructure:"crossfade_ms"`    // 0 cuts
+	LoudnessTarget float64 `mapstructure:"loudness_target"` // LUFS
+}
+
+// Settings returns the station settings these defaults give: loudness
+// normalisation on, no jingles.
+func (a Audio) Settings() onair.AudioSettings {
+	return onair.AudioSettings{
+		SampleRate:      a.SampleRate,
+		MP3Bitrate:      a.MP3Bitrate,
+		Crossfade:       time.Duration(a.CrossfadeMS) * time.Millisecond,
+		LoudnessEnabled: true,
+		LoudnessTarget:  a.LoudnessTarget,
+	}
+}
+
 // Log configures the process logger.
 type Log struct {
 	Level  string `mapstructure:"level"`  // debug, info, warn or error
@@ -164,6 +189,21 @@ func (c Cluster) NodeName() string {
 // Enabled reports whether the process joins a cluster.
 func (c Cluster) Enabled() bool { return c.NATSURL != "" || c.EmbeddedNATS != "" }
 
+// Stats configures the listener statistics.
+type Stats struct {
+	// SampleS is the seconds between two samples of each live station's
+	// listeners.
+	SampleS int `mapstructure:"sample_s"`
+	// RetentionDays is how long samples and listening sessions are kept.
+	RetentionDays int `mapstructure:"retention_days"`
+}
+
+// SampleEvery returns SampleS as a duration.
+func (s Stats) SampleEvery() time.Duration { return time.Duration(s.SampleS) * time.Second }
+
+// Retention returns RetentionDays as a duration.
+func (s Stats) Retention() time.Duration { return time.Duration(s.RetentionDays) * 24 * time.Hour }
+
 // LetsEncryptURL is the default ACME directory.
 const LetsEncryptURL = "https://acme-v02.api.letsencrypt.org/directory"
 
@@ -177,11 +217,13 @@ func Default() Config {
 		WebRTC:  WebRTC{PublicIPs: []string{}, ICEServers: []string{}},
 		Upload:  Upload{MaxBytes: 200 << 20},
 		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
+		Audio:   Audio{SampleRate: 44100, MP3Bitrate: 128000, CrossfadeMS: 2000, LoudnessTarget: -16},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
 		Cluster: Cluster{Role: "origin"},
 		TLS:     TLS{ACMEDomains: []string{}, ACMEDirectory: LetsEncryptURL},
 		Limits:  Limits{SocketsPerIP: 50, StreamsPerIP: 100},
+		Stats:   Stats{SampleS: 60, RetentionDays: 90},
 	}
 }
 

@@ -60,6 +60,10 @@ func keys() []key {
 		{name: "upload.quota_bytes", def: d.Upload.QuotaBytes, usage: "media stored per station, bytes; 0 = no quota"},
 		{name: "opus.bitrate", def: d.Opus.Bitrate, usage: "Opus bitrate for WebRTC listeners, bit/s"},
 		{name: "opus.frame_ms", def: d.Opus.FrameMS, usage: "Opus frame duration, ms (20, 40 or 60)"},
+		{name: "audio.sample_rate", def: d.Audio.SampleRate, usage: "MP3 output sample rate of new stations, Hz (44100 or 48000)"},
+		{name: "audio.mp3_bitrate", def: d.Audio.MP3Bitrate, usage: "MP3 output bitrate of new stations, bit/s"},
+		{name: "audio.crossfade_ms", def: d.Audio.CrossfadeMS, usage: "crossfade of new stations, ms (0 = cut)"},
+		{name: "audio.loudness_target", def: d.Audio.LoudnessTarget, usage: "loudness target of new stations, LUFS"},
 		{name: "log.level", def: d.Log.Level, usage: "log level: debug, info, warn or error"},
 		{name: "log.format", def: d.Log.Format, usage: "log format: text or json"},
 		{name: "stream.burst_seconds", def: d.Stream.BurstSeconds, usage: "seconds of recent audio sent at once to a new HTTP listener"},
@@ -67,6 +71,8 @@ func keys() []key {
 		{name: "cluster.embedded_nats", def: d.Cluster.EmbeddedNATS, usage: "run a NATS server with JetStream in this process on this address (127.0.0.1:4222) and join through it"},
 		{name: "cluster.role", def: d.Cluster.Role, usage: "origin (database, media, station clocks) or edge (listeners, pages, sockets; no database)"},
 		{name: "cluster.node", def: d.Cluster.Node, usage: "this node's name in the cluster"},
+		{name: "stats.sample_s", def: d.Stats.SampleS, usage: "seconds between listener-count samples kept for statistics"},
+		{name: "stats.retention_days", def: d.Stats.RetentionDays, usage: "how long samples and listener sessions are kept, days"},
 	}
 }
 

@@ -55,11 +55,13 @@ func TestDefaults(t *testing.T) {
 		WebRTC:  WebRTC{LoopbackOnly: false, UDPPort: 0, PublicIPs: []string{}, ICEServers: []string{}},
 		Upload:  Upload{MaxBytes: 200 * 1024 * 1024},
 		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
+		Audio:   Audio{SampleRate: 44100, MP3Bitrate: 128000, CrossfadeMS: 2000, LoudnessTarget: -16},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
 		Cluster: Cluster{NATSURL: "", EmbeddedNATS: "", Role: "origin", Node: ""},
 		TLS:     TLS{ACMEDomains: []string{}, ACMEDirectory: "https://acme-v02.api.letsencrypt.org/directory"},
 		Limits:  Limits{SocketsPerIP: 50, StreamsPerIP: 100},
+		Stats:   Stats{SampleS: 60, RetentionDays: 90},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\ngot  %+v\nwant %+v", *c, want)
@@ -95,6 +97,10 @@ func TestContractKeys(t *testing.T) {
 		{"upload.max_bytes", "ONAIR_UPLOAD_MAX_BYTES", "1048576", func(c *Config) any { return c.Upload.MaxBytes }, int64(200 << 20), int64(1 << 20)},
 		{"opus.bitrate", "ONAIR_OPUS_BITRATE", "64000", func(c *Config) any { return c.Opus.Bitrate }, 96000, 64000},
 		{"opus.frame_ms", "ONAIR_OPUS_FRAME_MS", "60", func(c *Config) any { return c.Opus.FrameMS }, 20, 60},
+		{"audio.sample_rate", "ONAIR_AUDIO_SAMPLE_RATE", "48000", func(c *Config) any { return c.Audio.SampleRate }, 44100, 48000},
+		{"audio.mp3_bitrate", "ONAIR_AUDIO_MP3_BITRATE", "192000", func(c *Config) any { return c.Audio.MP3Bitrate }, 128000, 192000},
+		{"audio.crossfade_ms", "ONAIR_AUDIO_CROSSFADE_MS", "0", func(c *Config) any { return c.Audio.CrossfadeMS }, 2000, 0},
+		{"audio.loudness_target", "ONAIR_AUDIO_LOUDNESS_TARGET", "-23", func(c *Config) any { return c.Audio.LoudnessTarget }, -16.0, -23.0},
 		// Keys beyond the contract table.
 		{"http.public_url", "ONAIR_HTTP_PUBLIC_URL", "https://radio.example.com", func(c *Config) any { return c.HTTP.PublicURL }, "", "https://radio.example.com"},
 		{"http.allowed_origins", "ONAIR_HTTP_ALLOWED_ORIGINS", "https://a.example,http://b.example:8080", func(c *Config) any { return c.HTTP.AllowedOrigins }, []string{}, []string{"https://a.example", "http://b.example:8080"}},
@@ -118,6 +124,8 @@ func TestContractKeys(t *testing.T) {
 		{"limits.streams_per_ip", "ONAIR_LIMITS_STREAMS_PER_IP", "7", func(c *Config) any { return c.Limits.StreamsPerIP }, 100, 7},
 		{"metrics.token", "ONAIR_METRICS_TOKEN", "tok", func(c *Config) any { return c.Metrics.Token }, "", "tok"},
 		{"upload.quota_bytes", "ONAIR_UPLOAD_QUOTA_BYTES", "1000", func(c *Config) any { return c.Upload.QuotaBytes }, int64(0), int64(1000)},
+		{"stats.sample_s", "ONAIR_STATS_SAMPLE_S", "15", func(c *Config) any { return c.Stats.SampleS }, 60, 15},
+		{"stats.retention_days", "ONAIR_STATS_RETENTION_DAYS", "30", func(c *Config) any { return c.Stats.RetentionDays }, 90, 30},
 	}
 	table := keys()
 	if len(tests) != len(table) {
@@ -298,7 +306,13 @@ func TestInvalidValues(t *testing.T) {
 		{"public url not http", "http:\n  public_url: ftp://example.com\n", nil, []string{"http.public_url must be an absolute http(s) URL"}, true},
 		{"origin with a path", "http:\n  allowed_origins: [\"https://example.com/app\"]\n", nil, []string{"http.allowed_origins entries must be origins"}, true},
 		{"wildcard origin", "", []string{"ONAIR_HTTP_ALLOWED_ORIGINS=*"}, []string{"http.allowed_origins"}, true},
+		{"audio sample rate", "", []string{"ONAIR_AUDIO_SAMPLE_RATE=22050"}, []string{"audio.sample_rate must be 44100 or 48000, got 22050"}, true},
+		{"audio bitrate", "audio:\n  mp3_bitrate: 100000\n", nil, []string{"audio.mp3_bitrate must be an MP3 bitrate"}, true},
+		{"audio crossfade", "audio:\n  crossfade_ms: 20000\n", nil, []string{"audio.crossfade_ms must be between 0 and 10000, got 20000"}, true},
+		{"audio loudness", "", []string{"ONAIR_AUDIO_LOUDNESS_TARGET=0"}, []string{"audio.loudness_target must be between -30 and -5 LUFS, got 0"}, true},
 		{"burst too long", "stream:\n  burst_seconds: 45\n", nil, []string{"stream.burst_seconds must be between 0 and 30, got 45"}, true},
+		{"sample step zero", "stats:\n  sample_s: 0\n", nil, []string{"stats.sample_s must be between 1 and 3600, got 0"}, true},
+		{"retention negative", "", []string{"ONAIR_STATS_RETENTION_DAYS=-1"}, []string{"stats.retention_days must be between 1 and 3650, got -1"}, true},
 		{"empty data dir", "data_dir: \"\"\n", nil, []string{"data_dir must not be empty"}, true},
 		{"env not a number", "", []string{"ONAIR_OPUS_FRAME_MS=abc"}, []string{`ONAIR_OPUS_FRAME_MS="abc" is not a valid int`}, true},
 		{"env not a bool", "", []string{"ONAIR_WEBRTC_LOOPBACK_ONLY=yes please"}, []string{"ONAIR_WEBRTC_LOOPBACK_ONLY"}, true},
@@ -336,7 +350,7 @@ func TestValidateZeroConfig(t *testing.T) {
 	t.Parallel()
 	var c Config
 	err := c.Validate()
-	for _, key := range []string{"http.addr", "data_dir", "upload.max_bytes", "opus.bitrate", "opus.frame_ms", "log.level", "log.format"} {
+	for _, key := range []string{"http.addr", "data_dir", "upload.max_bytes", "opus.bitrate", "opus.frame_ms", "audio.sample_rate", "audio.mp3_bitrate", "log.level", "log.format"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("zero Config: error %v does not mention %s", err, key)
 		}

@@ -99,6 +99,9 @@ func (c *Config) Validate() error {
 	if c.Opus.FrameMS != 20 && c.Opus.FrameMS != 40 && c.Opus.FrameMS != 60 {
 		bad("opus.frame_ms must be 20, 40 or 60, got %d", c.Opus.FrameMS)
 	}
+	for _, p := range c.Audio.Settings().Problems() {
+		bad("audio.%s", strings.Replace(p, "loudness target", "loudness_target", 1))
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -123,6 +126,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Cluster.Enabled() && strings.ContainsAny(c.Cluster.NodeName(), ".*> \t") {
 		bad("cluster.node must be a name without dots, spaces or wildcards, got %q", c.Cluster.NodeName())
+	}
+	if s := c.Stats.SampleS; s < 1 || s > 3600 {
+		bad("stats.sample_s must be between 1 and 3600, got %d", s)
+	}
+	if d := c.Stats.RetentionDays; d < 1 || d > 3650 {
+		bad("stats.retention_days must be between 1 and 3650, got %d", d)
 	}
 	if len(errs) == 0 {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/onairfm/onair"
@@ -37,6 +38,16 @@ type Service struct {
 	MaxIngests int
 	// QuotaBytes caps the media stored per station; 0 means no quota.
 	QuotaBytes int64
+	// Audience, when set, gives history its listener changes ("song
+	// impact"), from the statistics.
+	Audience audience
+	// AudioDefaults is the sound of new stations; zero takes the store's
+	// defaults (44.1 kHz, 128 kbit/s, 2 s crossfade, -16 LUFS).
+	AudioDefaults onair.AudioSettings
+	// Analyze measures a track's sound. When set, Run measures in the
+	// background every track that has no analysis yet (uploaded before
+	// analysis existed, or whose analysis failed). It must honour ctx.
+	Analyze func(ctx context.Context, t onair.Track) (onair.Analysis, error)
 
 	// live serialises, per station, the transitions of its live state, so
 	// a stop reported late by the relay cannot undo a start that followed,
@@ -47,6 +58,21 @@ type Service struct {
 	once    sync.Once
 	events  chan onair.Event
 	ingests chan struct{}
+
+	// playing is the last track each station reported, so history gets one
+	// row per track start and none for a metadata edit. Run's goroutine
+	// alone touches it.
+	playing map[string]playingKey
+	// analysis counts the background analysis, for AnalysisProgress.
+	analysis struct {
+		done, total atomic.Int64
+	}
+}
+
+// playingKey tells one start of a track from another.
+type playingKey struct {
+	trackID int64
+	started time.Time
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -128,18 +154,32 @@ func (s *Service) queue() chan onair.Event {
 }
 
 // Run saves what the relay reports until ctx ends: the playing track, so a
-// restart resumes it, and a station that stopped by itself. When ctx ends
-// it first saves what is still queued (within drainTimeout), so a clean
-// shutdown loses no state: cmd stops the relay before it ends ctx.
+// restart resumes it, what each station played, and a station that stopped
+// by itself. With Analyze set it also measures unanalysed tracks in a
+// goroutine of its own, which it stops and waits for before returning.
+// When ctx ends it first saves what is still queued (within drainTimeout),
+// so a clean shutdown loses no state: cmd stops the relay before it ends
+// ctx.
 func (s *Service) Run(ctx context.Context) {
 	q := s.queue()
+	if s.Analyze != nil {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.AnalyzePending(ctx)
+		}()
+		defer func() { <-done }()
+	}
+	// A save is a short write that must not be cut by shutdown: when ctx
+	// ends while an event is being taken, it is still saved whole.
+	saveCtx := context.WithoutCancel(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			s.drain(q)
 			return
 		case ev := <-q:
-			s.save(ctx, ev)
+			s.save(saveCtx, ev)
 		}
 	}
 }
@@ -166,8 +206,12 @@ func (s *Service) save(ctx context.Context, ev onair.Event) {
 	case onair.EventMetadata:
 		if ev.NowPlaying != nil {
 			err = s.Store.SetCurrentTrack(ctx, ev.Station, ev.NowPlaying.TrackID)
+			if hErr := s.recordHistory(ctx, ev.Station, ev.NowPlaying); hErr != nil && err == nil {
+				err = hErr
+			}
 		}
 	case onair.EventStopped:
+		delete(s.playing, ev.Station) // the same track after a restart is a new start
 		unlock := s.live.lock(ev.Station)
 		if !s.Relay.Status(ev.Station).Live {
 			err = s.Store.SetLive(ctx, ev.Station, false)

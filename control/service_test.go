@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -320,8 +319,14 @@ func TestDeletePlayingTrackMovesOnAndLastStops(t *testing.T) {
 	if err := e.svc.DeleteTrack(ctx, e.owner, e.station.Slug, e.tracks[1].ID); err != nil {
 		t.Fatal(err)
 	}
-	if e.svc.Status(e.station.Slug).Live {
-		t.Fatal("a station with no tracks left is still live")
+	// The deleted track fades out over the station's crossfade, then the
+	// station stops.
+	deadline := time.Now().Add(15 * time.Second)
+	for e.svc.Status(e.station.Slug).Live {
+		if time.Now().After(deadline) {
+			t.Fatal("a station with no tracks left is still live after 15 s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -339,31 +344,6 @@ func TestMetadataShowWhileOffAir(t *testing.T) {
 	}
 	if np := e.svc.Status(e.station.Slug).NowPlaying; np.Show != show {
 		t.Fatalf("show %q after start", np.Show)
-	}
-}
-
-func TestStationKeepsOneStreamFormat(t *testing.T) {
-	e := newEnv(t) // the station has two 44.1 kHz stereo tracks
-	ctx := context.Background()
-	for _, name := range []string{"tone660-48k.mp3", "tone550-mono.mp3", "tone700-mpeg2.mp3"} {
-		_, err := e.svc.AddTrack(ctx, e.station, name, bytes.NewReader(audiotest.Fixture(t, name)))
-		wantCode(t, err, onair.EUnprocessable)
-		if msg := onair.ErrorMessage(err); !strings.Contains(msg, name) || !strings.Contains(msg, "44.1 kHz stereo") {
-			t.Errorf("%s: message %q", name, msg)
-		}
-	}
-	// Another bitrate is fine: frames carry their own.
-	if _, err := e.svc.AddTrack(ctx, e.station, "hi.mp3", bytes.NewReader(audiotest.Fixture(t, "tone440-320k.mp3"))); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := os.ReadDir(e.media)
-	if len(files) != 3 {
-		t.Fatalf("%d files, want the 3 accepted ones", len(files))
-	}
-	// An empty station takes any format.
-	st, _ := e.svc.CreateStation(ctx, e.owner, NewStation{Name: "Other"})
-	if _, err := e.svc.AddTrack(ctx, st, "a.mp3", bytes.NewReader(audiotest.Fixture(t, "tone660-48k.mp3"))); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -2,12 +2,14 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"unicode"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/relay"
 )
 
 const (
@@ -40,6 +42,7 @@ func (s *Service) CreateStation(ctx context.Context, u *onair.User, in NewStatio
 		Genre:       strings.TrimSpace(in.Genre),
 		OwnerID:     u.ID,
 		Loop:        true,
+		Audio:       s.AudioDefaults,
 	}
 	if err := checkText(st.Name, st.Description, st.Genre); err != nil {
 		return nil, err
@@ -117,6 +120,7 @@ type StationPatch struct {
 	Genre       *string
 	Shuffle     *bool
 	Loop        *bool
+	Audio       *AudioPatch
 }
 
 // UpdateStation changes a station. A live station takes the change at once:
@@ -144,11 +148,22 @@ func (s *Service) UpdateStation(ctx context.Context, u *onair.User, slug string,
 	if err := checkText(st.Name, st.Description, st.Genre); err != nil {
 		return nil, err
 	}
+	if p.Audio != nil {
+		p.Audio.apply(&st.Audio)
+		if err := st.Audio.Check(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.Store.UpdateStation(ctx, st); err != nil {
 		return nil, err
 	}
 	if s.Relay.Status(st.Slug).Live {
 		s.Relay.SetInfo(info(st))
+		if p.Audio != nil {
+			if err := s.Relay.SetAudio(st.Slug, st.Audio); err != nil && !errors.Is(err, relay.ErrNotLive) {
+				return nil, err
+			}
+		}
 		if p.Shuffle != nil || p.Loop != nil {
 			if err := s.resync(ctx, st); err != nil {
 				return nil, err

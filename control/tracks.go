@@ -62,12 +62,6 @@ func (s *Service) AddTrack(ctx context.Context, st *onair.Station, filename stri
 	if err != nil {
 		return onair.Track{}, err
 	}
-	if err := s.checkFormat(ctx, st, t); err != nil {
-		if rmErr := s.Ingest.Remove(t); rmErr != nil {
-			s.logger().Warn("removing the file of a refused track", "file", t.Path, "err", rmErr)
-		}
-		return onair.Track{}, err
-	}
 	t.StationID = st.ID
 	// The quota check and the insert go together, so two uploads at
 	// once cannot both take the last free bytes.
@@ -92,34 +86,6 @@ func (s *Service) AddTrack(ctx context.Context, st *onair.Station, filename stri
 		return onair.Track{}, fmt.Errorf("control: add track: %w", err)
 	}
 	return t, nil
-}
-
-// checkFormat keeps a station's stream to one sample rate and one channel
-// count: the first track sets them. Frames pass through to HTTP listeners
-// as they are, and players do not survive a change of either mid-stream
-// (VLC stops decoding after stereo turns mono, VLC and ffmpeg lose their
-// timing when 44.1 kHz turns 48 kHz); a change of bitrate is fine. See
-// docs/STREAMING.md.
-func (s *Service) checkFormat(ctx context.Context, st *onair.Station, t onair.Track) error {
-	tracks, err := s.Store.Tracks(ctx, st.ID)
-	if err != nil || len(tracks) == 0 {
-		return err
-	}
-	first := tracks[0]
-	if first.SampleRate == t.SampleRate && first.Channels == t.Channels {
-		return nil
-	}
-	return onair.Errorf(onair.EUnprocessable,
-		"%s is %s but station %q streams %s: one MP3 stream cannot change sample rate or channels without breaking players; convert it first, e.g. ffmpeg -i in.mp3 -ar %d -ac %d -b:a 192k out.mp3",
-		t.Filename, formatName(t), st.Slug, formatName(first), first.SampleRate, first.Channels)
-}
-
-func formatName(t onair.Track) string {
-	ch := "stereo"
-	if t.Channels == 1 {
-		ch = "mono"
-	}
-	return fmt.Sprintf("%g kHz %s", float64(t.SampleRate)/1000, ch)
 }
 
 // TracksAdded tells a live station about new tracks; call it once after a

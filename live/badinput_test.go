@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"time"
 )
 
@@ -121,6 +123,14 @@ func TestBadSourcesAreDropped(t *testing.T) {
 				st := e.r.Status("test")
 				return st.Live && st.Source == nil && st.NowPlaying != nil && st.NowPlaying.Title == "Tone 440"
 			})
+			// What had the air and then went wrong is counted.
+			if tc.onAir && !tc.stalls && metric(t, e, "onair_source_decode_errors_total") == 0 &&
+				!strings.Contains(tc.name, "changes") && !strings.Contains(tc.name, "then") {
+				t.Error("no decode error counted")
+			}
+			if tc.onAir && metric(t, e, "onair_source_disconnects_total") != 1 {
+				t.Error("the disconnect was not counted")
+			}
 		})
 	}
 }
@@ -136,5 +146,46 @@ func TestEndlessRequestHeader(t *testing.T) {
 	}
 	if e.r.Status("test").Source != nil {
 		t.Fatal("on air")
+	}
+}
+
+// metric reads one of the relay's counters.
+func metric(t *testing.T, e *env, name string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(e.r); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+// TestStationStopEndsTheSource: stopping the station drops its source's
+// connection, and Close drops what is left at shutdown.
+func TestStationStopEndsTheSource(t *testing.T) {
+	e := newEnv(t)
+	s, resp := dialSource(t, e.addr(), sourceHead("PUT", "/stream/test", basic("deejay", "password1"), "audio/mpeg"))
+	if !strings.HasPrefix(resp, "HTTP/1.0 200 OK") {
+		t.Fatalf("source refused: %q", resp)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { _, _ = io.Copy(s.conn, &loopReader{data: frames(t, "tone1320.mp3"), stop: stop, rate: 16000}) }()
+	waitFor(t, "the source on air", func() bool { return e.r.Status("test").Source != nil })
+	if err := e.r.Stop("test"); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	if n, err := io.Copy(io.Discard, s.br); n != 0 || err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the source's connection outlived its station: %d bytes, %v", n, err)
 	}
 }

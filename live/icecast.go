@@ -7,16 +7,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/limit"
 	"github.com/onairfm/onair/relay"
 )
 
@@ -32,6 +35,14 @@ const DefaultReadTimeout = 10 * time.Second
 // below the relay's one second of feed buffer, which drops the oldest
 // audio past it.
 const maxAhead = 600 * time.Millisecond
+
+// Source logins per client address: each costs a bcrypt check, so a
+// client guessing passwords is slowed to one a second after a burst. A DJ
+// connects once and sends a title per track, far below it.
+const (
+	loginsPerSecond = 1.0
+	loginBurst      = 30
+)
 
 // realm is the Basic auth realm Icecast answers with; some clients look
 // for it.
@@ -55,6 +66,9 @@ type Sources struct {
 	ReadTimeout time.Duration
 	// Now is the clock for pacing; nil means time.Now.
 	Now func() time.Time
+
+	limitOnce sync.Once
+	logins    *limit.Rate[string]
 
 	mu      sync.Mutex
 	on      map[string]*session // Icecast sources on air, by station
@@ -146,6 +160,17 @@ func (s *Sources) login(w http.ResponseWriter, r *http.Request, slug string, log
 		log.Info("live source without credentials refused")
 		w.Header()["WWW-Authenticate"] = []string{realm} // as Icecast spells it
 		plain(w, http.StatusUnauthorized, "Authentication required")
+		return nil, false
+	}
+	s.limitOnce.Do(func() { s.logins = limit.NewRate[string](loginsPerSecond, loginBurst) })
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if ok, wait := s.logins.Allow(host, s.now()); !ok {
+		log.Warn("live source login refused: too many attempts", "user", user)
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		plain(w, http.StatusTooManyRequests, "Too many attempts")
 		return nil, false
 	}
 	st, err := s.Auth.AuthStreamer(r.Context(), slug, user, pass)

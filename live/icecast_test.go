@@ -219,3 +219,28 @@ func TestMetadataRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginsAreRateLimited: a client guessing passwords gets 429 after a
+// burst, before any more bcrypt work.
+func TestLoginsAreRateLimited(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now()
+	e.src.Now = func() time.Time { return now } // the bucket does not refill
+	var codes []int
+	for range loginBurst + 2 {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/admin/metadata?mount=/test&mode=updinfo&song=x", nil)
+		req.SetBasicAuth("deejay", "guess")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+	}
+	if codes[loginBurst-1] != 401 || codes[loginBurst] != 429 || codes[loginBurst+1] != 429 {
+		t.Fatalf("codes %v: want %d × 401, then 429", codes, loginBurst)
+	}
+}

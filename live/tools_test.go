@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -14,6 +15,13 @@ import (
 // its output for the failure message. Should it exit by itself, gone is
 // called (to end the listener that waits for it).
 func runTool(t *testing.T, gone func(), name string, args ...string) (stop func()) {
+	t.Helper()
+	stop, _ = runToolPID(t, gone, name, args...)
+	return stop
+}
+
+// runToolPID is runTool that also returns the process id.
+func runToolPID(t *testing.T, gone func(), name string, args ...string) (stop func(), pid int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -34,6 +42,7 @@ func runTool(t *testing.T, gone func(), name string, args ...string) (stop func(
 		}
 	}()
 	var once sync.Once
+	pid = cmd.Process.Pid
 	stop = func() {
 		once.Do(func() {
 			cancel()
@@ -48,7 +57,34 @@ func runTool(t *testing.T, gone func(), name string, args ...string) (stop func(
 			mu.Unlock()
 		}
 	})
-	return stop
+	return stop, pid
+}
+
+// listening lists the TCP sockets process pid listens on, as "addr:port"
+// in /proc's hex, from its descriptors and /proc/net/tcp{,6}.
+func listening(t *testing.T, pid int) []string {
+	t.Helper()
+	inodes := map[string]bool{}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	var out []string
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fields := strings.Fields(line)
+			if len(fields) > 9 && fields[3] == "0A" && inodes[fields[9]] { // 0A: LISTEN
+				out = append(out, fields[1])
+			}
+		}
+	}
+	return out
 }
 
 type writerFunc func(p []byte)
@@ -116,8 +152,33 @@ def name(_) = s.insert_metadata([("artist","Liq Artist"),("title","Liq Song")]) 
 thread.run(delay=1., fun () -> name(()))
 output.icecast(%%mp3(bitrate=128), host=%q, port=%s, mount="stream/test", user="deejay", password="password1", s)
 `, host, port)
-	runTool(t, cancel, ls, script)
+	_, pid := runToolPID(t, cancel, ls, script)
 	l.readUntil(t, "Liquidsoap's title", func() bool { _, ok := l.titleAt("Liq Artist - Liq Song", 0); return ok })
+	if len(listening(t, os.Getpid())) == 0 {
+		t.Fatal("the check does not even see this process's test server")
+	}
+	if ports := listening(t, pid); len(ports) > 0 {
+		t.Fatalf("Liquidsoap listens on %v: it must open nothing", ports)
+	}
 	at, _ := l.titleAt("Liq Artist - Liq Song", 0)
 	l.hears(t, "Liquidsoap's tone", at, 1000)
+}
+
+// TestOggTagsNameTheSource: the TITLE and ARTIST an Ogg source puts in
+// its stream's tags (ffmpeg's -metadata) become the station's title.
+func TestOggTagsNameTheSource(t *testing.T) {
+	ff := tool(t, "ffmpeg")
+	for _, codec := range []string{"libopus", "libvorbis"} {
+		t.Run(codec, func(t *testing.T) {
+			e := newEnv(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+			defer cancel()
+			l := listen(t, ctx, e.srv.URL+"/stream/test")
+			runTool(t, cancel, ff, "-hide_banner", "-loglevel", "warning", "-nostdin", "-re", "-f", "lavfi",
+				"-i", "sine=frequency=1000:sample_rate=48000", "-c:a", codec, "-f", "ogg", "-content_type", "audio/ogg",
+				"-metadata", "title=Ogg Song", "-metadata", "artist=Ogg Artist",
+				fmt.Sprintf("icecast://deejay:password1@%s/stream/test", e.addr()))
+			l.readUntil(t, "the stream's own title", func() bool { _, ok := l.titleAt("Ogg Artist - Ogg Song", 0); return ok })
+		})
+	}
 }

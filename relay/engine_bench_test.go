@@ -53,7 +53,7 @@ func BenchmarkStationEngine(b *testing.B) {
 			}
 			if c.awake && len(c.mounts) == 0 {
 				// Render with no encoder: a WebRTC-less wake.
-				s.wakeUp()
+				s.wakeUp(true)
 			}
 			const op = 10 * time.Second
 			step := 20 * time.Millisecond

@@ -29,6 +29,9 @@ const (
 	// time has its oldest audio dropped, so latency and memory stay
 	// bounded.
 	liveMaxBuffer = time.Second
+	// liveTrimAfter is how long a feed may hold more than twice its
+	// prebuffer before the excess is dropped.
+	liveTrimAfter = 2 * time.Second
 )
 
 // ErrSourceBusy is returned when a station already has a live source.
@@ -47,7 +50,8 @@ type Feed struct {
 
 	mu       sync.Mutex
 	buf      []float32
-	primed   bool      // the prebuffer filled once: audio flows
+	primed   bool      // the prebuffer filled: audio flows
+	excess   time.Time // since when the feed holds more than it needs
 	last     time.Time // last Write
 	closed   bool
 	bytesIn  int64
@@ -187,9 +191,38 @@ func (f *Feed) Read(dst []float32) (int, error) {
 	// The clock never waits for a source: what did not come is silence.
 	clear(dst[got:n])
 	if f.primed && got < n {
+		// The source fell behind: play silence until it has a prebuffer
+		// again, rather than a stutter of every packet as it comes.
 		f.underrun += int64((n - got) / f.ch)
+		f.primed = false
 	}
+	f.trim()
 	return n, nil
+}
+
+// trim keeps the delay near the prebuffer: a feed that has held more than
+// twice it for liveTrimAfter (a source that sent a burst, or a stall
+// upstream caught up at once) drops its oldest audio down to the
+// prebuffer. Without it such a delay would stay for the whole show.
+func (f *Feed) trim() {
+	pre := f.frames(livePrebuffer) * f.ch
+	if len(f.buf) <= 2*pre {
+		f.excess = time.Time{}
+		return
+	}
+	now := f.s.r.now()
+	if f.excess.IsZero() {
+		f.excess = now
+		return
+	}
+	if now.Sub(f.excess) < liveTrimAfter {
+		return
+	}
+	drop := len(f.buf) - pre
+	drop -= drop % f.ch
+	f.dropped += int64(drop / f.ch)
+	f.buf = f.buf[:copy(f.buf, f.buf[drop:])]
+	f.excess = time.Time{}
 }
 
 // liveSource adapts a Feed to mix.Source: the mix closing its item must

@@ -127,3 +127,45 @@ func TestStalledSourceGivesTheAirBack(t *testing.T) {
 		t.Fatalf("six channels: %v", err)
 	}
 }
+
+func TestFeedKeepsItsDelayNearThePrebuffer(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := &Relay{Now: func() time.Time { return now }}
+	s := &station{r: r}
+	f := &Feed{s: s, rate: 1000, ch: 1}
+	pre := f.frames(livePrebuffer)
+	// A burst of 800 ms arrives at once: the delay is 800 ms...
+	f.Write(make([]float32, 800))
+	dst := make([]float32, 20)
+	read := func() {
+		if _, err := f.Read(dst); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(20 * time.Millisecond)
+		f.Write(make([]float32, 20)) // ...and the source keeps pace after it
+	}
+	read()
+	if len(f.buf) < 700 {
+		t.Fatalf("held %d frames right after the burst", len(f.buf))
+	}
+	// ...until it has lasted liveTrimAfter: then back to the prebuffer.
+	for range int(liveTrimAfter/(20*time.Millisecond)) + 2 {
+		read()
+	}
+	if got := len(f.buf); got > 2*pre {
+		t.Fatalf("still %d frames held after %v, want about the prebuffer (%d)", got, liveTrimAfter, pre)
+	}
+	// An underrun waits for a whole prebuffer again.
+	f.buf = f.buf[:0]
+	f.Read(dst)
+	f.Write(make([]float32, pre/2))
+	for i := range dst {
+		dst[i] = 1
+	}
+	f.Read(dst)
+	for _, x := range dst {
+		if x != 0 {
+			t.Fatal("audio played before the prebuffer refilled after an underrun")
+		}
+	}
+}

@@ -62,6 +62,11 @@ type Relay struct {
 	// PublicURL is the server's address for links given to players;
 	// empty uses the address the client asked for.
 	PublicURL string
+	// OnSession, when set, is told of every HTTP listening session twice:
+	// when the listener connects (End zero) and when it leaves (End set,
+	// same ID). It is called on the listener's goroutine and must not
+	// block. (WebRTC sessions come from rtc.Server.OnSession.)
+	OnSession func(onair.ListenSession)
 
 	// Tap, when set, is handed every chunk and Opus packet a station
 	// makes (package cluster carries them to other nodes).

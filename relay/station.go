@@ -262,7 +262,10 @@ func (s *station) outputs() {
 		return
 	}
 	if !s.awake {
-		s.wakeUp()
+		// Only a mount's first listener needs the burst: a station woken
+		// for WebRTC alone starts at once, without rendering seconds of
+		// the past first (0.1–0.8 s here, most of a Play's wait).
+		s.wakeUp(want[0] || want[1])
 	}
 	for i, m := range s.mounts {
 		if want[i] && !m.on {
@@ -279,12 +282,17 @@ func (s *station) outputs() {
 	}
 }
 
-// wakeUp starts rendering: the last burst of the mix is rendered at once
-// into recent, so that the mounts about to start can hand it out.
-func (s *station) wakeUp() {
+// wakeUp starts rendering. With burst, the last burst of the mix is
+// rendered at once into recent, so that the mounts about to start can hand
+// it out; without, recent fills from now on, and a mount that starts
+// later hands out what it holds by then.
+func (s *station) wakeUp(burst bool) {
 	s.awake = true
 	s.recent = newRecent(s.clk.frames(s.r.burst()))
 	from := max(s.pos-s.clk.frames(s.r.burst()), 0)
+	if !burst {
+		from = s.pos
+	}
 	// Titles in force over the burst: the current item's, and the one
 	// before it when it started inside the burst.
 	if s.cur != nil && s.cur.Start > from && s.prevTitle != nil {

@@ -71,7 +71,7 @@ func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
 			_ = c.Close()
 			return
 		}
-		s.serve(kind, c, c, metaint, false)
+		s.serve(kind, c, c, metaint, false, req.UserAgent())
 		return
 	}
 	// Servers that cannot hand the connection over (HTTP/2): stream through
@@ -81,7 +81,7 @@ func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	s.serve(kind, flushWriter{w: w, rc: rc}, nil, metaint, true)
+	s.serve(kind, flushWriter{w: w, rc: rc}, nil, metaint, true, req.UserAgent())
 }
 
 // header is the Icecast-style response header for a new listener.
@@ -118,7 +118,7 @@ func (s *station) header(req *http.Request, kind mountKind, metaint int) http.He
 // serve adds a listener to a mount of the station. With wait it runs the
 // listener on the calling goroutine; otherwise on its own, owned by the
 // station.
-func (s *station) serve(kind mountKind, w conn, closer net.Conn, metaint int, wait bool) {
+func (s *station) serve(kind mountKind, w conn, closer net.Conn, metaint int, wait bool, userAgent string) {
 	m := s.mounts[kind]
 	l := &listener{
 		conn:   w,
@@ -149,6 +149,7 @@ func (s *station) serve(kind mountKind, w conn, closer net.Conn, metaint int, wa
 	s.httpCount.Add(1)
 	s.publishListeners()
 	s.r.stats.httpConnects.Add(1)
+	sess := s.sessionStarted(onair.TransportHTTP, userAgent)
 
 	run := func() {
 		defer s.wg.Done()
@@ -163,6 +164,7 @@ func (s *station) serve(kind mountKind, w conn, closer net.Conn, metaint int, wa
 		s.nudge()
 		s.httpCount.Add(-1)
 		s.publishListeners()
+		s.sessionEnded(sess)
 		s.r.stats.bytesSent.Add(l.sent)
 		if errors.Is(err, errTooSlow) {
 			s.r.stats.httpDropped.Add(1)

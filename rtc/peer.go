@@ -24,10 +24,12 @@ type Peer struct {
 	onCandidate func(onair.ICECandidate)
 	onClose     func()
 	drained     chan struct{}
+	userAgent   string
 
 	mu       sync.Mutex
 	answered bool // candidates from now on are trickled
 	counted  bool // counted as a listener
+	sess     onair.ListenSession
 	closed   bool
 	once     sync.Once
 }
@@ -46,17 +48,17 @@ func (w *Server) NewPeer(ctx context.Context, slug string, onCandidate func(onai
 	if t == nil {
 		return nil, ErrNotLive
 	}
-	pc, err := w.NewPeerConnection()
-	if err != nil {
-		return nil, err
-	}
 	sh := t.pick()
+	pc, err := sh.lane.api.NewPeerConnection(w.config())
+	if err != nil {
+		return nil, fmt.Errorf("rtc: new peer connection: %w", err)
+	}
 	sender, err := pc.AddTrack(sh.track)
 	if err != nil {
 		_ = pc.Close()
 		return nil, fmt.Errorf("rtc: add track: %w", err)
 	}
-	p := &Peer{t: t, pc: pc, onCandidate: onCandidate, onClose: onClose, drained: make(chan struct{})}
+	p := &Peer{t: t, pc: pc, onCandidate: onCandidate, onClose: onClose, drained: make(chan struct{}), userAgent: onair.UserAgent(ctx)}
 	if !t.add(p, sh) {
 		_ = pc.Close()
 		return nil, ErrNotLive
@@ -178,9 +180,16 @@ func (p *Peer) count() {
 	p.mu.Lock()
 	first := !p.counted && !p.closed
 	p.counted = p.counted || first
+	if first {
+		p.sess = p.newSession()
+	}
+	sess := p.sess
 	p.mu.Unlock()
 	if first && p.t.station != nil {
 		p.t.station.PeerConnected()
+	}
+	if first {
+		p.reportSession(sess)
 	}
 }
 
@@ -189,10 +198,13 @@ func (p *Peer) count() {
 // "connected" cannot count it again.
 func (p *Peer) uncount() {
 	p.mu.Lock()
-	counted := p.counted
+	counted, sess := p.counted, p.sess
 	p.counted, p.closed = false, true
 	p.mu.Unlock()
 	if counted && p.t.station != nil {
 		p.t.station.PeerGone()
+	}
+	if counted {
+		p.sessionEnded(sess)
 	}
 }

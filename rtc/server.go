@@ -10,8 +10,10 @@ package rtc
 import (
 	"errors"
 	"fmt"
+	"github.com/onairfm/onair"
 	"log/slog"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -35,7 +37,12 @@ type Server struct {
 	// candidates only, remote candidates filtered to loopback, mDNS off.
 	LoopbackOnly bool
 	// UDPPort, when not 0, serves every peer on this one UDP port.
+	// Otherwise each core's share of the peers has an ephemeral port of
+	// its own (a lane; see lane).
 	UDPPort int
+	// PortPerPeer gives each peer ephemeral ports of its own, pion's
+	// default, instead of lanes: no batching. For comparisons.
+	PortPerPeer bool
 	// ICETCP also offers ICE over TCP (RFC 6544 passive candidates) on
 	// TCPPort, for browsers whose UDP is blocked: they connect to it.
 	ICETCP bool
@@ -51,11 +58,16 @@ type Server struct {
 	Interceptors []string
 	Logger       *slog.Logger
 
+	// OnSession, when set, is told of every WebRTC listening session
+	// twice: when its peer first connects (End zero) and when it stops
+	// being counted (End set, same ID). The User-Agent is the one
+	// onair.WithUserAgent put in NewPeer's context. It is called on
+	// pion's goroutines and must not block.
+	OnSession func(onair.ListenSession)
+
 	once   sync.Once
 	err    error
-	api    *webrtc.API
-	mux    ice.UDPMux
-	conn   net.PacketConn
+	lanes  []*lane
 	tcpMux ice.TCPMux
 
 	mu sync.Mutex
@@ -128,26 +140,65 @@ func (w *Server) build() error {
 			return fmt.Errorf("rtc: public ips: %w", err)
 		}
 	}
-	if w.UDPPort != 0 {
-		host := ""
-		if w.LoopbackOnly {
-			host = "127.0.0.1"
-		}
-		conn, err := net.ListenPacket("udp4", net.JoinHostPort(host, strconv.Itoa(w.UDPPort)))
-		if err != nil {
-			return fmt.Errorf("rtc: webrtc udp port %d: %w", w.UDPPort, err)
-		}
-		w.conn = conn
-		w.mux = webrtc.NewICEUDPMux(nil, conn)
-		se.SetICEUDPMux(w.mux)
-	}
 	if w.ICETCP {
 		if err := w.listenTCP(&se); err != nil {
 			return err
 		}
 	}
-	w.api = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	n := max(1, runtime.GOMAXPROCS(0))
+	if w.UDPPort != 0 || w.PortPerPeer {
+		n = 1
+	}
+	for range n {
+		l, err := w.newLane(se, m, reg)
+		if err != nil {
+			_ = w.Close()
+			return err
+		}
+		w.lanes = append(w.lanes, l)
+	}
 	return nil
+}
+
+// lane is one pion API and the UDP socket its peers share (pion's ICE UDP
+// mux), with the batching that lets a shard send a packet to all its
+// peers in a few sendmmsg calls instead of a sendto each; a shard writes
+// through one lane. Without a socket (PortPerPeer), its peers have ports
+// of their own.
+type lane struct {
+	api  *webrtc.API
+	mux  ice.UDPMux
+	conn *batchConn
+}
+
+// udpBuffer sizes a lane socket's kernel buffers: a batch of a thousand
+// listeners' packets must not overflow them.
+const udpBuffer = 4 << 20
+
+func (w *Server) newLane(se webrtc.SettingEngine, m *webrtc.MediaEngine, reg *interceptor.Registry) (*lane, error) {
+	l := &lane{}
+	if !w.PortPerPeer {
+		host := ""
+		if w.LoopbackOnly {
+			host = "127.0.0.1"
+		}
+		addr, err := net.ResolveUDPAddr("udp4", net.JoinHostPort(host, strconv.Itoa(w.UDPPort)))
+		if err != nil {
+			return nil, fmt.Errorf("rtc: webrtc udp port %d: %w", w.UDPPort, err)
+		}
+		conn, err := net.ListenUDP("udp4", addr)
+		if err != nil {
+			return nil, fmt.Errorf("rtc: webrtc udp port %d: %w", w.UDPPort, err)
+		}
+		// Best effort: the system may cap the sizes.
+		_ = conn.SetWriteBuffer(udpBuffer)
+		_ = conn.SetReadBuffer(udpBuffer)
+		l.conn = newBatchConn(conn)
+		l.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: l.conn, Logger: pionLogs{w.logger()}.NewLogger("ice-udp")})
+		se.SetICEUDPMux(l.mux)
+	}
+	l.api = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	return l, nil
 }
 
 // tcpReadBuffer is how many packets the ICE-TCP mux buffers per
@@ -187,15 +238,14 @@ func (w *Server) TCPAddr() net.Addr {
 	return nil
 }
 
-// Close releases the shared UDP port and ICE-TCP's port. pion's muxes own
-// their sockets once they are made: closing a mux closes its socket.
+// Close releases the lanes' UDP ports and ICE-TCP's port. pion's muxes
+// own their sockets once they are made: closing a mux closes its socket.
 func (w *Server) Close() error {
 	var errs []error
-	switch {
-	case w.mux != nil:
-		errs = append(errs, w.mux.Close())
-	case w.conn != nil:
-		errs = append(errs, w.conn.Close())
+	for _, l := range w.lanes {
+		if l.mux != nil {
+			errs = append(errs, l.mux.Close())
+		}
 	}
 	if w.tcpMux != nil {
 		errs = append(errs, w.tcpMux.Close())
@@ -226,7 +276,7 @@ func (w *Server) NewPeerConnection() (*webrtc.PeerConnection, error) {
 	if err := w.setup(); err != nil {
 		return nil, err
 	}
-	pc, err := w.api.NewPeerConnection(w.config())
+	pc, err := w.lanes[0].api.NewPeerConnection(w.config())
 	if err != nil {
 		return nil, fmt.Errorf("rtc: new peer connection: %w", err)
 	}

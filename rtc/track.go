@@ -1,7 +1,9 @@
 package rtc
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -53,8 +55,10 @@ type Track struct {
 	stopOnce sync.Once
 }
 
-// shard writes a station's packets to some of its peers.
+// shard writes a station's packets to some of its peers, all on one lane,
+// so that a packet's datagrams to them leave in a few sendmmsg calls.
 type shard struct {
+	lane  *lane // nil in tests that build a track by hand
 	track *webrtc.TrackLocalStaticRTP
 	queue chan []*rtp.Packet
 	peers atomic.Int32
@@ -86,7 +90,7 @@ func (w *Server) NewTrack(slug string, st Station) (*Track, error) {
 			t.stopShards()
 			return nil, fmt.Errorf("rtc: new track %d: %w", i, err)
 		}
-		sh := &shard{track: track, queue: make(chan []*rtp.Packet, shardQueue), done: make(chan struct{})}
+		sh := &shard{lane: w.lanes[i%len(w.lanes)], track: track, queue: make(chan []*rtp.Packet, shardQueue), done: make(chan struct{})}
 		t.shards = append(t.shards, sh)
 		go sh.run()
 	}
@@ -101,8 +105,14 @@ func (sh *shard) run() {
 	}
 }
 
-// send writes packets to every peer of the shard.
+// send writes packets to every peer of the shard. pion writes each
+// peer's datagram on this goroutine, so holding the lane's socket queues
+// them all, and releasing it sends them in batches.
 func (sh *shard) send(pkts []*rtp.Packet) {
+	if sh.lane != nil && sh.lane.conn != nil {
+		sh.lane.conn.hold()
+		defer sh.lane.conn.release()
+	}
 	for _, p := range pkts {
 		// pion copies the header per peer; a peer that went away is
 		// pion's to skip.
@@ -219,4 +229,20 @@ func (t *Track) Close() {
 	}
 	t.wg.Wait()
 	t.stopShards()
+	if t.srv != nil {
+		var refused int64
+		for _, l := range t.srv.lanes {
+			if l.conn != nil {
+				refused += l.conn.failed.Load()
+			}
+		}
+		// Both should be 0: a shard that fell a second behind, or a
+		// socket that refused datagrams, lost audio for its listeners.
+		level, dropped := slog.LevelDebug, t.dropped.Load()
+		if dropped > 0 || refused > 0 {
+			level = slog.LevelWarn
+		}
+		t.srv.logger().Log(context.Background(), level, "webrtc track closed", "station", t.slug,
+			"dropped_packets", dropped, "refused_datagrams_server", refused)
+	}
 }

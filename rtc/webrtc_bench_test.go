@@ -40,11 +40,13 @@ func BenchmarkWebRTCWrite(b *testing.B) {
 		b.Run(fmt.Sprintf("peers=%d", n), func(b *testing.B) { benchWebRTCWrite(b, n, rtcVariant{}) })
 	}
 	// What each choice costs per listener, at 100 peers: the interceptors,
-	// one UDP port for all peers, and longer Opus frames (fewer packets).
+	// one UDP port for all peers, pion's port per peer (no batching), and
+	// longer Opus frames (fewer packets).
 	for _, v := range []rtcVariant{
 		{name: "interceptors=none", interceptors: []string{}},
 		{name: "interceptors=sr+nack", interceptors: []string{"sr", "nack"}},
 		{name: "udp-mux", mux: true},
+		{name: "port-per-peer", portPerPeer: true},
 		{name: "frame=40ms", frameMS: 40},
 		{name: "frame=60ms", frameMS: 60},
 	} {
@@ -53,16 +55,18 @@ func BenchmarkWebRTCWrite(b *testing.B) {
 }
 
 // rtcVariant is a server configuration to measure; the zero value is the
-// default (sender reports only, a port per peer, 20 ms frames).
+// default (sender reports only, a batching UDP port per core, 20 ms
+// frames).
 type rtcVariant struct {
 	name         string
 	interceptors []string
 	mux          bool
+	portPerPeer  bool
 	frameMS      int
 }
 
 func benchWebRTCWrite(b *testing.B, n int, v rtcVariant) {
-	w := &Server{LoopbackOnly: true, Interceptors: v.interceptors}
+	w := &Server{LoopbackOnly: true, Interceptors: v.interceptors, PortPerPeer: v.portPerPeer}
 	if v.mux {
 		w.UDPPort = benchFreeUDPPort(b)
 	}
@@ -188,7 +192,8 @@ func newBenchPair(w *Server, t *Track, received *atomic.Int64) (*benchPair, erro
 	if p.client, err = capi.NewPeerConnection(webrtc.Configuration{}); err != nil {
 		return nil, err
 	}
-	if p.server, err = w.api.NewPeerConnection(w.config()); err != nil {
+	sh := t.pick()
+	if p.server, err = sh.lane.api.NewPeerConnection(w.config()); err != nil {
 		p.client.Close()
 		return nil, err
 	}
@@ -199,7 +204,6 @@ func newBenchPair(w *Server, t *Track, received *atomic.Int64) (*benchPair, erro
 	if _, err := p.client.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		return fail(err)
 	}
-	sh := t.pick()
 	sender, err := p.server.AddTrack(sh.track)
 	sh.peers.Add(1)
 	if err != nil {

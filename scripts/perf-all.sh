@@ -34,6 +34,8 @@ name=webrtc-500-one-port
 port=$(go run ./cmd/onair-load freeport)
 step $name webrtc ONAIR_WEBRTC_UDP_PORT="$port" WEBRTC_N="$(n 500)" RAMP=20s DURATION=20s
 name=webrtc-500-60ms; step $name webrtc ONAIR_OPUS_FRAME_MS=60 WEBRTC_N="$(n 500)" RAMP=20s DURATION=20s
+step webrtc-compare-200 bash scripts/webrtc-compare.sh "$(n 200)" "$results/webrtc-compare-200"
+step webrtc-compare-1000 env RAMP=30s bash scripts/webrtc-compare.sh "$(n 1000)" "$results/webrtc-compare-1000"
 name=ws-10000; step $name env HTTP_N=0 WEBRTC_N=0 WS_N="$(n 10000)" RAMP=10s bash scripts/load-smoke.sh "$results/$name"
 
 if [[ -n "$quick" ]]; then
@@ -41,6 +43,9 @@ if [[ -n "$quick" ]]; then
 else
   step liquidsoap bash scripts/liquidsoap-compare.sh "$results/liquidsoap"
 fi
+
+# live sources: Icecast source → HTTP listener delay, takeover/fallback over N switches, CPU
+step icecast-live env ONAIR_MEASURE="$(n 20)" go test -run TestIcecastLiveFigures -v -timeout 30m ./cmd/onair/
 
 count=3; [[ -n "$quick" ]] && count=1
 step bench-relay go test -run '^$' -bench 'HTTPFanout' -benchtime=10x -count=$count ./relay/

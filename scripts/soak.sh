@@ -9,7 +9,9 @@
 # with a temp data dir, puts a station on air, then repeats rounds until the
 # duration is spent: each round connects HTTP, WebRTC and WebSocket clients
 # (onair-load, ROUND seconds each) and lets them all go, while the track is
-# skipped every 10 s. Everything stays on 127.0.0.1; only the server this
+# skipped every 10 s and, when ffmpeg is installed, a live source (ffmpeg as
+# an Icecast source client) takes the air for 10 s of every 20 and leaves.
+# Everything stays on 127.0.0.1; only the server this
 # script started is stopped. It fails when a round fails, or when the
 # goroutines at the end exceed the start by more than GOROUTINE_SLACK.
 #
@@ -28,8 +30,10 @@ GOROUTINE_SLACK=${GOROUTINE_SLACK:-50}
 work=$(mktemp -d)
 server_pid=""
 skipper_pid=""
+source_pid=""
 cleanup() {
   [[ -n "$skipper_pid" ]] && kill "$skipper_pid" 2>/dev/null || true
+  [[ -n "$source_pid" ]] && { pkill -P "$source_pid" 2>/dev/null; kill "$source_pid" 2>/dev/null; } || true
   if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
@@ -87,6 +91,20 @@ echo "start: heap ${heap0} B, ${gor0} goroutines, ${fd0} fds"
   done ) &
 skipper_pid=$!
 
+# A DJ who comes and goes: 10 s on air, 10 s off.
+if command -v ffmpeg >/dev/null; then
+  curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $token" "$server/api/stations/$slug/streamers" \
+    -d '{"username":"soakdj","password":"soak-dj-password","display_name":"Soak DJ"}'
+  ( end=$((SECONDS + DURATION)); while (( SECONDS + 20 <= end )); do
+      timeout 30 ffmpeg -nostdin -v error -re -f lavfi -i sine=frequency=1000:duration=10 -c:a libmp3lame -b:a 128k \
+        -content_type audio/mpeg -f mp3 "icecast://soakdj:soak-dj-password@127.0.0.1:$port/stream/$slug" || true
+      sleep 10
+    done ) &
+  source_pid=$!
+else
+  echo "(ffmpeg not installed: no live source in this soak)"
+fi
+
 rounds=0
 end=$((SECONDS + DURATION))
 while (( SECONDS + ROUND <= end )); do
@@ -97,6 +115,12 @@ while (( SECONDS + ROUND <= end )); do
 done
 kill "$skipper_pid" 2>/dev/null || true
 skipper_pid=""
+if [[ -n "$source_pid" ]]; then
+  pkill -P "$source_pid" 2>/dev/null || true
+  kill "$source_pid" 2>/dev/null || true
+  wait "$source_pid" 2>/dev/null || true
+  source_pid=""
+fi
 
 # Let the server drop what the last round left (closing peers, sockets).
 for _ in $(seq 60); do

@@ -29,6 +29,7 @@ func (c *conn) chat(ref string, d *chatData) error {
 	if m := c.hub.Mirror; m != nil {
 		m.Chat(d.Station, frame)
 	}
+	c.hub.engaged(d.Station, "chat")
 	c.ack(ref)
 	return nil
 }
@@ -75,6 +76,14 @@ func (c *conn) like(ctx context.Context, ref string, d *interactionData) error {
 	if m := h.Mirror; m != nil {
 		m.Likes(d.Station, n)
 	}
+	h.engaged(d.Station, "like")
 	c.ack(ref)
 	return nil
+}
+
+// engaged tells OnEngagement of a chat message or like.
+func (h *Hub) engaged(station, kind string) {
+	if h.OnEngagement != nil {
+		h.OnEngagement(station, kind)
+	}
 }

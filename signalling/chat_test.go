@@ -136,3 +136,32 @@ func (c *fakeClock) now() time.Time {
 	defer c.mu.Unlock()
 	return c.t
 }
+
+// OnEngagement is told of each chat message and like that got through,
+// and of nothing refused.
+func TestOnEngagement(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	env := newEnv(t, func(h *Hub) {
+		h.OnEngagement = func(station, kind string) {
+			mu.Lock()
+			defer mu.Unlock()
+			got[station+"/"+kind]++
+		}
+	})
+	alice := env.dialAs(t, "alice-token")
+	alice.send(evChatSend, map[string]string{"station": "live", "text": "not joined"}, "c0")
+	alice.expectError(onair.EInvalid, "c0")
+	alice.join("live")
+	alice.send(evChatSend, map[string]string{"station": "live", "text": "hi"}, "c1")
+	alice.expect(evChat)
+	alice.expect(evAck)
+	alice.send(evInteraction, map[string]string{"station": "live", "type": "like"}, "l1")
+	alice.expect(evCount)
+	alice.expect(evAck)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got["live/chat"] != 1 || got["live/like"] != 1 {
+		t.Errorf("engagement %v, want one chat and one like on live", got)
+	}
+}

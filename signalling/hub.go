@@ -59,6 +59,11 @@ type Hub struct {
 	// listener-count window runs on the monotonic clock.
 	Now    func() time.Time
 	Limits Limits
+	// OnEngagement, when set, is told of each chat message posted and each
+	// like counted, with the station and "chat" or "like", for the
+	// statistics. It is called on the sender's reader goroutine and must
+	// not block.
+	OnEngagement func(station, kind string)
 
 	initOnce sync.Once
 	lim      Limits

@@ -42,7 +42,7 @@ func TestJoin(t *testing.T) {
 					want := map[string]any{
 						"station": "live", "track_id": 7.0, "title": "Tone", "artist": "Oscillator",
 						"album": "Sines", "show": "Morning", "duration_ms": 8000.0,
-						"started_at": "2025-03-01T12:00:00.123Z",
+						"started_at": "2025-03-01T12:00:00.123Z", "source": "playlist",
 					}
 					for k, v := range want {
 						if f[k] != v {
@@ -124,11 +124,11 @@ func TestMetadataReachesOnlyTheRoom(t *testing.T) {
 	other.join("off")
 
 	np := *nowLive
-	np.TrackID, np.Title = 8, "Next"
+	np.TrackID, np.Title, np.HasArt, np.Source = 8, "Next", true, onair.SourceJingle
 	env.hub.Publish(onair.Event{Kind: onair.EventMetadata, Station: "live", NowPlaying: &np})
 	var m metadataMsg
 	member.expect(evMetadata).decode(t, &m)
-	if m.TrackID != 8 || m.Title != "Next" || m.Station != "live" {
+	if m.TrackID != 8 || m.Title != "Next" || m.Station != "live" || m.Source != "jingle" || m.Art != "/api/stations/live/tracks/8/art" {
 		t.Errorf("metadata %+v", m)
 	}
 	// The broadcast was queued to every target before the member read it,

@@ -268,6 +268,10 @@ type (
 		Show       string  `json:"show"`
 		DurationMS int64   `json:"duration_ms"`
 		StartedAt  *string `json:"started_at"`
+		// Beyond the contract's table, as issue 8 adds them: the playing
+		// thing's source, and its cover art's path (omitted when none).
+		Source string `json:"source"`
+		Art    string `json:"art,omitempty"`
 	}
 	// sourceMsg says who has the air from the playlist; Source is null
 	// when the playlist has it back.
@@ -346,7 +350,7 @@ func formatTime(t time.Time) *string {
 }
 
 func newMetadataMsg(station string, np *onair.NowPlaying) metadataMsg {
-	return metadataMsg{
+	m := metadataMsg{
 		Station:    station,
 		TrackID:    np.TrackID,
 		Title:      np.Title,
@@ -355,7 +359,15 @@ func newMetadataMsg(station string, np *onair.NowPlaying) metadataMsg {
 		Show:       np.Show,
 		DurationMS: np.Duration.Milliseconds(),
 		StartedAt:  formatTime(np.StartedAt),
+		Source:     np.Source,
 	}
+	if m.Source == "" {
+		m.Source = onair.SourcePlaylist
+	}
+	if np.HasArt && np.TrackID != 0 {
+		m.Art = onair.ArtPath(station, np.TrackID)
+	}
+	return m
 }
 
 func newListenersMsg(station string, l onair.Listeners) listenersMsg {

@@ -50,6 +50,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(h, ws, u, token)
+	c.ctx = onair.WithUserAgent(c.ctx, r.UserAgent()) // for the statistics of its WebRTC peers
 	if !h.register(c) {
 		_ = ws.Close()
 		return

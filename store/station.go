@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/onairfm/onair"
 )
@@ -13,7 +14,8 @@ import (
 // stationSelect reads a station with its owner's username; scanStation
 // expects exactly these columns.
 const stationSelect = `SELECT s.id, s.slug, s.name, s.description, s.genre, s.owner_id, u.username,
-	s.shuffle, s.loop, s.live, s.show, COALESCE(s.current_track_id, 0), s.likes, s.created_at
+	s.shuffle, s.loop, s.live, s.show, COALESCE(s.current_track_id, 0), s.likes, s.created_at,
+	s.sample_rate, s.mp3_bitrate, s.crossfade_ms, s.loudness_enabled, s.loudness_target, s.jingle_every
 	FROM stations s JOIN users u ON u.id = s.owner_id`
 
 // stationOrder lists stations by name as a person would sort them, with the
@@ -23,8 +25,9 @@ const stationOrder = ` ORDER BY s.name COLLATE NOCASE, s.id`
 // CreateStation stores st and fills its ID, CreatedAt and Owner.
 //
 // A new station always starts off air and looping, whatever st says: the
-// zero Station has Loop false, and the contract's default is true. Shuffle
-// and Show are taken from st; UpdateStation changes the rest later.
+// zero Station has Loop false, and the contract's default is true. Shuffle,
+// Show and Audio are taken from st (a zero Audio takes the schema's
+// defaults, which are filled back); UpdateStation changes the rest later.
 func (db *DB) CreateStation(ctx context.Context, st *onair.Station) error {
 	if err := checkStation(st); err != nil {
 		return fmt.Errorf("store: create station: %w", err)
@@ -47,7 +50,15 @@ func (db *DB) CreateStation(ctx context.Context, st *onair.Station) error {
 		case err != nil:
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?`, st.OwnerID).Scan(&st.Owner)
+		if st.Audio != (onair.AudioSettings{}) {
+			if err := writeAudio(ctx, tx, `id = ?`, st.ID, st.Audio); err != nil {
+				return err
+			}
+		}
+		return tx.QueryRowContext(ctx, `SELECT u.username, s.sample_rate, s.mp3_bitrate, s.crossfade_ms,
+			s.loudness_enabled, s.loudness_target, s.jingle_every
+			FROM stations s JOIN users u ON u.id = s.owner_id WHERE s.id = ?`, st.ID).Scan(
+			append([]any{&st.Owner}, audioDest(&st.Audio)...)...)
 	})
 	if err != nil {
 		st.ID = 0
@@ -57,6 +68,46 @@ func (db *DB) CreateStation(ctx context.Context, st *onair.Station) error {
 	st.Loop = true
 	st.Live = false
 	st.CurrentTrackID = 0
+	return nil
+}
+
+// writeAudio saves a station's audio settings.
+func writeAudio(ctx context.Context, tx *sql.Tx, where string, key any, a onair.AudioSettings) error {
+	_, err := tx.ExecContext(ctx, `UPDATE stations SET sample_rate = ?, mp3_bitrate = ?, crossfade_ms = ?,
+		loudness_enabled = ?, loudness_target = ?, jingle_every = ? WHERE `+where,
+		a.SampleRate, a.MP3Bitrate, a.Crossfade.Milliseconds(), boolInt(a.LoudnessEnabled), a.LoudnessTarget,
+		a.JingleEvery, key)
+	return err
+}
+
+// audioDest returns scan destinations for the six audio columns, in
+// stationSelect's order, written straight into a.
+func audioDest(a *onair.AudioSettings) []any {
+	return []any{&a.SampleRate, &a.MP3Bitrate, durationMS{&a.Crossfade}, boolCol{&a.LoudnessEnabled},
+		&a.LoudnessTarget, &a.JingleEvery}
+}
+
+// durationMS scans an INTEGER of milliseconds into a time.Duration.
+type durationMS struct{ d *time.Duration }
+
+func (c durationMS) Scan(v any) error {
+	var n sql.NullInt64
+	if err := n.Scan(v); err != nil {
+		return err
+	}
+	*c.d = time.Duration(n.Int64) * time.Millisecond
+	return nil
+}
+
+// boolCol scans an INTEGER 0/1 into a bool.
+type boolCol struct{ b *bool }
+
+func (c boolCol) Scan(v any) error {
+	var n sql.NullInt64
+	if err := n.Scan(v); err != nil {
+		return err
+	}
+	*c.b = n.Int64 != 0
 	return nil
 }
 
@@ -133,9 +184,10 @@ func (db *DB) queryStations(ctx context.Context, query string, args ...any) ([]*
 }
 
 // UpdateStation saves the fields an owner may change: name, description,
-// genre, shuffle, loop and show. The station is found by st.ID, or by
-// st.Slug when ID is zero; the slug itself never changes, as stream URLs
-// are built from it.
+// genre, shuffle, loop, show and, unless st.Audio is zero (no valid
+// setting is), the audio settings, all in one statement. The station is
+// found by st.ID, or by st.Slug when ID is zero; the slug itself never
+// changes, as stream URLs are built from it.
 func (db *DB) UpdateStation(ctx context.Context, st *onair.Station) error {
 	if err := checkStation(st); err != nil {
 		return fmt.Errorf("store: update station: %w", err)
@@ -144,9 +196,15 @@ func (db *DB) UpdateStation(ctx context.Context, st *onair.Station) error {
 	if st.ID == 0 {
 		where, key, notFound = `slug = ?`, st.Slug, notFoundStation(st.Slug)
 	}
-	res, err := db.write.ExecContext(ctx,
-		`UPDATE stations SET name = ?, description = ?, genre = ?, shuffle = ?, loop = ?, show = ? WHERE `+where,
-		st.Name, st.Description, st.Genre, boolInt(st.Shuffle), boolInt(st.Loop), st.Show, key)
+	query := `UPDATE stations SET name = ?, description = ?, genre = ?, shuffle = ?, loop = ?, show = ?`
+	args := []any{st.Name, st.Description, st.Genre, boolInt(st.Shuffle), boolInt(st.Loop), st.Show}
+	if a := st.Audio; a != (onair.AudioSettings{}) {
+		query += `, sample_rate = ?, mp3_bitrate = ?, crossfade_ms = ?, loudness_enabled = ?,
+			loudness_target = ?, jingle_every = ?`
+		args = append(args, a.SampleRate, a.MP3Bitrate, a.Crossfade.Milliseconds(), boolInt(a.LoudnessEnabled),
+			a.LoudnessTarget, a.JingleEvery)
+	}
+	res, err := db.write.ExecContext(ctx, query+` WHERE `+where, append(args, key)...)
 	if err != nil {
 		return fmt.Errorf("store: update station %q: %w", st.Slug, err)
 	}
@@ -279,8 +337,9 @@ func scanStation(row scanner) (*onair.Station, error) {
 		shuffle, loop, live int
 		created             int64
 	)
-	err := row.Scan(&st.ID, &st.Slug, &st.Name, &st.Description, &st.Genre, &st.OwnerID, &st.Owner,
-		&shuffle, &loop, &live, &st.Show, &st.CurrentTrackID, &st.Likes, &created)
+	err := row.Scan(append([]any{&st.ID, &st.Slug, &st.Name, &st.Description, &st.Genre, &st.OwnerID, &st.Owner,
+		&shuffle, &loop, &live, &st.Show, &st.CurrentTrackID, &st.Likes, &created},
+		audioDest(&st.Audio)...)...)
 	if err != nil {
 		return nil, err
 	}

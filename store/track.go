@@ -12,7 +12,8 @@ import (
 
 // trackSelect reads a track; scanTrack expects exactly these columns.
 const trackSelect = `SELECT id, station_id, title, artist, album, duration_ms, bitrate, sample_rate,
-	channels, filename, path, size, position, created_at FROM tracks`
+	channels, filename, path, size, position, created_at, format, kind, art_mime,
+	loudness_lufs, peak_dbtp, cue_in_ms, cue_out_ms FROM tracks`
 
 // AddTrack appends t to the end of its station's play order and fills its
 // ID, Position and CreatedAt (Duration is kept to the millisecond). The position is computed inside the INSERT,
@@ -26,16 +27,28 @@ func (db *DB) AddTrack(ctx context.Context, t *onair.Track) error {
 	case t.Duration < 0 || t.Bitrate < 0 || t.SampleRate < 0 || t.Channels < 0 || t.Size < 0:
 		return fmt.Errorf("store: add track %s: %w", t.Path, onair.Errorf(onair.EInvalid, "track measures must not be negative"))
 	}
+	if t.Format == "" {
+		t.Format = onair.FormatMP3
+	}
+	if t.Kind == "" {
+		t.Kind = onair.KindMusic
+	}
+	if !t.Kind.Valid() {
+		return fmt.Errorf("store: add track %s: %w", t.Path, onair.Errorf(onair.EInvalid, "unknown track kind %q", t.Kind))
+	}
+	loud, peak, cueIn, cueOut := analysisArgs(t.Analysis)
 	created := db.now()
 	var pos int
 	err := db.write.QueryRowContext(ctx,
 		`INSERT INTO tracks (station_id, title, artist, album, duration_ms, bitrate, sample_rate,
-		                     channels, filename, path, size, position, created_at)
-		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(MAX(position) + 1, 0), ?
+		                     channels, filename, path, size, position, created_at, format, kind, art_mime,
+		                     loudness_lufs, peak_dbtp, cue_in_ms, cue_out_ms)
+		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(MAX(position) + 1, 0), ?, ?, ?, ?, ?, ?, ?, ?
 		   FROM tracks WHERE station_id = ?
 		 RETURNING id, position`,
 		t.StationID, t.Title, t.Artist, t.Album, t.Duration.Milliseconds(), t.Bitrate, t.SampleRate,
-		t.Channels, t.Filename, t.Path, t.Size, created.UnixMilli(), t.StationID).Scan(&t.ID, &pos)
+		t.Channels, t.Filename, t.Path, t.Size, created.UnixMilli(), t.Format, string(t.Kind), t.ArtMIME,
+		loud, peak, cueIn, cueOut, t.StationID).Scan(&t.ID, &pos)
 	switch {
 	case isForeignKey(err):
 		err = onair.Errorf(onair.ENotFound, "station %d not found", t.StationID)
@@ -49,7 +62,20 @@ func (db *DB) AddTrack(ctx context.Context, t *onair.Track) error {
 	t.Position = pos
 	t.CreatedAt = created
 	t.Duration = t.Duration.Truncate(time.Millisecond) // as stored, so a reread compares equal
+	if t.Analysis != nil {
+		a := *t.Analysis
+		a.CueIn, a.CueOut = a.CueIn.Truncate(time.Millisecond), a.CueOut.Truncate(time.Millisecond)
+		t.Analysis = &a
+	}
 	return nil
+}
+
+// analysisArgs are the four analysis columns of a, all NULL when a is nil.
+func analysisArgs(a *onair.Analysis) (loud, peak, cueIn, cueOut any) {
+	if a == nil {
+		return nil, nil, nil, nil
+	}
+	return a.Loudness, a.Peak, a.CueIn.Milliseconds(), a.CueOut.Milliseconds()
 }
 
 // Tracks lists a station's tracks in play order.
@@ -205,13 +231,91 @@ func scanTrack(row scanner) (onair.Track, error) {
 	var (
 		t                onair.Track
 		durMS, createdMS int64
+		kind             string
+		loud, peak       sql.NullFloat64
+		cueIn, cueOut    sql.NullInt64
 	)
 	err := row.Scan(&t.ID, &t.StationID, &t.Title, &t.Artist, &t.Album, &durMS, &t.Bitrate, &t.SampleRate,
-		&t.Channels, &t.Filename, &t.Path, &t.Size, &t.Position, &createdMS)
+		&t.Channels, &t.Filename, &t.Path, &t.Size, &t.Position, &createdMS, &t.Format, &kind, &t.ArtMIME,
+		&loud, &peak, &cueIn, &cueOut)
 	if err != nil {
 		return onair.Track{}, err
+	}
+	t.Kind = onair.TrackKind(kind)
+	if loud.Valid && peak.Valid && cueIn.Valid && cueOut.Valid {
+		t.Analysis = &onair.Analysis{
+			Loudness: loud.Float64,
+			Peak:     peak.Float64,
+			CueIn:    time.Duration(cueIn.Int64) * time.Millisecond,
+			CueOut:   time.Duration(cueOut.Int64) * time.Millisecond,
+		}
 	}
 	t.Duration = time.Duration(durMS) * time.Millisecond
 	t.CreatedAt = fromMillis(createdMS)
 	return t, nil
+}
+
+// UpdateTrack saves what an owner may change of a track: title, artist,
+// kind and, when t.Analysis is set, its cue points (the measured loudness
+// and peak stay as analysed). The track is found by t.ID on t.StationID.
+func (db *DB) UpdateTrack(ctx context.Context, t *onair.Track) error {
+	switch {
+	case t == nil:
+		return fmt.Errorf("store: update track: %w", onair.Errorf(onair.EInvalid, "no track given"))
+	case !t.Kind.Valid():
+		return fmt.Errorf("store: update track %d: %w", t.ID, onair.Errorf(onair.EInvalid, "unknown track kind %q", t.Kind))
+	}
+	query := `UPDATE tracks SET title = ?, artist = ?, kind = ?`
+	args := []any{t.Title, t.Artist, string(t.Kind)}
+	if a := t.Analysis; a != nil {
+		query += `, cue_in_ms = ?, cue_out_ms = ?`
+		args = append(args, a.CueIn.Milliseconds(), a.CueOut.Milliseconds())
+	}
+	res, err := db.write.ExecContext(ctx, query+` WHERE id = ? AND station_id = ?`, append(args, t.ID, t.StationID)...)
+	if err == nil {
+		err = mustAffect(res, onair.Errorf(onair.ENotFound, "track %d not found on station %d", t.ID, t.StationID))
+	}
+	if err != nil {
+		return fmt.Errorf("store: update track %d: %w", t.ID, err)
+	}
+	return nil
+}
+
+// SetTrackAnalysis records what analysis measured of a track, replacing
+// any earlier measurement and cue points.
+func (db *DB) SetTrackAnalysis(ctx context.Context, trackID int64, a onair.Analysis) error {
+	loud, peak, cueIn, cueOut := analysisArgs(&a)
+	res, err := db.write.ExecContext(ctx,
+		`UPDATE tracks SET loudness_lufs = ?, peak_dbtp = ?, cue_in_ms = ?, cue_out_ms = ? WHERE id = ?`,
+		loud, peak, cueIn, cueOut, trackID)
+	if err == nil {
+		err = mustAffect(res, onair.Errorf(onair.ENotFound, "track %d not found", trackID))
+	}
+	if err != nil {
+		return fmt.Errorf("store: set analysis of track %d: %w", trackID, err)
+	}
+	return nil
+}
+
+// UnanalysedTracks lists every track, of any station, whose sound was
+// never measured (uploaded before analysis existed, or its analysis
+// failed), oldest first.
+func (db *DB) UnanalysedTracks(ctx context.Context) ([]onair.Track, error) {
+	rows, err := db.read.QueryContext(ctx, trackSelect+` WHERE loudness_lufs IS NULL ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: unanalysed tracks: %w", err)
+	}
+	defer rows.Close()
+	ts := []onair.Track{}
+	for rows.Next() {
+		t, err := scanTrack(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: unanalysed tracks: %w", err)
+		}
+		ts = append(ts, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: unanalysed tracks: %w", err)
+	}
+	return ts, nil
 }

@@ -301,7 +301,16 @@ func checkStation(t testing.TB, m map[string]any) map[string]any {
 	checkShape(t, "station", m, map[string]string{
 		"id": tNumber, "slug": tString, "name": tString, "description": tString, "genre": tString,
 		"owner": tString, "live": tBool, "listeners": tObject, "show": tString, "streams": tObject,
+		"audio": tObject,
 	})
+	if a, ok := m["audio"].(map[string]any); ok {
+		checkShape(t, "audio", a, map[string]string{
+			"sample_rate": tNumber, "mp3_bitrate": tNumber, "crossfade_ms": tNumber, "loudness": tObject, "jingle_every": tNumber,
+		})
+		if l, ok := a["loudness"].(map[string]any); ok {
+			checkShape(t, "audio.loudness", l, map[string]string{"enabled": tBool, "target_lufs": tNumber})
+		}
+	}
 	np, ok := m["now_playing"]
 	if !ok {
 		t.Errorf("station: no now_playing in %v", m)
@@ -325,8 +334,11 @@ func checkStation(t testing.TB, m map[string]any) map[string]any {
 	case map[string]any:
 		checkShape(t, "now_playing", np, map[string]string{
 			"track_id": tNumber, "title": tString, "artist": tString, "album": tString,
-			"duration_ms": tNumber, "started_at": tString,
+			"duration_ms": tNumber, "started_at": tString, "source": tString,
 		})
+		if art, ok := np["art"]; !ok || (art != nil && jsonKind(art) != tString) {
+			t.Errorf("now_playing.art is %v, want a path or null", art)
+		}
 		checkTime(t, "now_playing.started_at", np["started_at"])
 	default:
 		t.Errorf("now_playing is %T, want null or an object", np)
@@ -340,7 +352,15 @@ func checkTrack(t testing.TB, m map[string]any) {
 	checkShape(t, "track", m, map[string]string{
 		"id": tNumber, "title": tString, "artist": tString, "album": tString, "duration_ms": tNumber,
 		"bitrate": tNumber, "sample_rate": tNumber, "channels": tNumber, "filename": tString,
+		"format": tString, "kind": tString,
 	})
+	// Null until analysed (or without art), numbers or a path after.
+	for k, typ := range map[string]string{"loudness_lufs": tNumber, "peak_dbtp": tNumber, "cue_in_ms": tNumber, "cue_out_ms": tNumber, "art": tString} {
+		v, ok := m[k]
+		if got := jsonKind(v); !ok || (got != tNull && got != typ) {
+			t.Errorf("track: %q is %v, want %s or null", k, v, typ)
+		}
+	}
 }
 
 // objects returns m[key] as a list of objects.

@@ -33,6 +33,10 @@ type Server struct {
 	Source http.Handler
 	Logger *slog.Logger
 
+	// Stats answers the statistics routes (a stats.Recorder); nil answers
+	// 404.
+	Stats statsReporter
+
 	// PublicURL is the base of absolute links (.m3u, .pls); empty uses the
 	// scheme and Host of the request.
 	PublicURL string
@@ -161,7 +165,11 @@ func (s *Server) Handler() http.Handler {
 
 		{"GET", "/api/stations/{slug}/tracks", s.listTracks},
 		{"POST", "/api/stations/{slug}/tracks", s.uploadTracks},
+		{"PATCH", "/api/stations/{slug}/tracks/{id}", s.patchTrack},
 		{"DELETE", "/api/stations/{slug}/tracks/{id}", s.deleteTrack},
+		{"GET", "/api/stations/{slug}/tracks/{id}/art", s.trackArt},
+		{"GET", "/api/stations/{slug}/history", s.history},
+		{"GET", "/api/analysis", s.analysis},
 		{"PUT", "/api/stations/{slug}/playlist", s.setPlaylist},
 
 		{"POST", "/api/stations/{slug}/start", s.start},
@@ -174,6 +182,11 @@ func (s *Server) Handler() http.Handler {
 		{"POST", "/api/stations/{slug}/streamers", s.createStreamer},
 		{"DELETE", "/api/stations/{slug}/streamers/{username}", s.deleteStreamer},
 		{"GET", "/admin/metadata", s.source},
+
+		{"GET", "/api/stations/{slug}/stats", s.stationStats},
+		{"GET", "/api/stations/{slug}/stats.csv", s.stationStatsCSV},
+		{"GET", "/api/stats", s.serverStats},
+		{"GET", "/api/stats.csv", s.serverStatsCSV},
 
 		{"GET", "/status-json.xsl", s.status},
 		{"GET", "/healthz", s.healthz},

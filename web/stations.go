@@ -31,7 +31,32 @@ type stationJSON struct {
 	Shuffle     bool            `json:"shuffle"`
 	Loop        bool            `json:"loop"`
 	Likes       int64           `json:"likes"`
+	Audio       audioJSON       `json:"audio"`
 	CreatedAt   string          `json:"created_at"`
+}
+
+// audioJSON is the contract's station "audio" object.
+type audioJSON struct {
+	SampleRate  int          `json:"sample_rate"`
+	MP3Bitrate  int          `json:"mp3_bitrate"`
+	CrossfadeMS int64        `json:"crossfade_ms"`
+	Loudness    loudnessJSON `json:"loudness"`
+	JingleEvery int          `json:"jingle_every"`
+}
+
+type loudnessJSON struct {
+	Enabled    bool    `json:"enabled"`
+	TargetLUFS float64 `json:"target_lufs"`
+}
+
+func newAudioJSON(a onair.AudioSettings) audioJSON {
+	return audioJSON{
+		SampleRate:  a.SampleRate,
+		MP3Bitrate:  a.MP3Bitrate,
+		CrossfadeMS: a.Crossfade.Milliseconds(),
+		Loudness:    loudnessJSON{Enabled: a.LoudnessEnabled, TargetLUFS: a.LoudnessTarget},
+		JingleEvery: a.JingleEvery,
+	}
 }
 
 type listenersJSON struct {
@@ -41,12 +66,14 @@ type listenersJSON struct {
 }
 
 type nowPlayingJSON struct {
-	TrackID    int64  `json:"track_id"`
-	Title      string `json:"title"`
-	Artist     string `json:"artist"`
-	Album      string `json:"album"`
-	DurationMS int64  `json:"duration_ms"`
-	StartedAt  string `json:"started_at"`
+	TrackID    int64   `json:"track_id"`
+	Title      string  `json:"title"`
+	Artist     string  `json:"artist"`
+	Album      string  `json:"album"`
+	DurationMS int64   `json:"duration_ms"`
+	StartedAt  string  `json:"started_at"`
+	Source     string  `json:"source"`
+	Art        *string `json:"art"`
 }
 
 // sourceJSON is the live source that has the air from the playlist.
@@ -87,6 +114,7 @@ func newStationJSON(st *onair.Station, status onair.StationStatus) stationJSON {
 			M3U:  "/stream/" + st.Slug + ".m3u",
 			PLS:  "/stream/" + st.Slug + ".pls",
 		},
+		Audio:     newAudioJSON(st.Audio),
 		Shuffle:   st.Shuffle,
 		Loop:      st.Loop,
 		Likes:     st.Likes,
@@ -104,6 +132,13 @@ func newStationJSON(st *onair.Station, status onair.StationStatus) stationJSON {
 				Album:      np.Album,
 				DurationMS: np.Duration.Milliseconds(),
 				StartedAt:  jsonTime(np.StartedAt),
+				Source:     np.Source,
+			}
+			if out.NowPlaying.Source == "" {
+				out.NowPlaying.Source = onair.SourcePlaylist
+			}
+			if np.HasArt && np.TrackID != 0 {
+				out.NowPlaying.Art = artPath(st.Slug, np.TrackID)
 			}
 		}
 	}
@@ -182,13 +217,32 @@ func (s *Server) updateStation(w http.ResponseWriter, r *http.Request) error {
 		Genre       *string `json:"genre"`
 		Shuffle     *bool   `json:"shuffle"`
 		Loop        *bool   `json:"loop"`
+		Audio       *struct {
+			SampleRate  *int `json:"sample_rate"`
+			MP3Bitrate  *int `json:"mp3_bitrate"`
+			CrossfadeMS *int `json:"crossfade_ms"`
+			Loudness    *struct {
+				Enabled    *bool    `json:"enabled"`
+				TargetLUFS *float64 `json:"target_lufs"`
+			} `json:"loudness"`
+			JingleEvery *int `json:"jingle_every"`
+		} `json:"audio"`
 	}
 	if err := decodeJSON(w, r, &in, false); err != nil {
 		return err
 	}
-	st, err := s.Control.UpdateStation(r.Context(), u, r.PathValue("slug"), control.StationPatch{
+	p := control.StationPatch{
 		Name: in.Name, Description: in.Description, Genre: in.Genre, Shuffle: in.Shuffle, Loop: in.Loop,
-	})
+	}
+	if a := in.Audio; a != nil {
+		p.Audio = &control.AudioPatch{
+			SampleRate: a.SampleRate, MP3Bitrate: a.MP3Bitrate, CrossfadeMS: a.CrossfadeMS, JingleEvery: a.JingleEvery,
+		}
+		if a.Loudness != nil {
+			p.Audio.LoudnessEnabled, p.Audio.LoudnessTarget = a.Loudness.Enabled, a.Loudness.TargetLUFS
+		}
+	}
+	st, err := s.Control.UpdateStation(r.Context(), u, r.PathValue("slug"), p)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func (s *Server) uploadTracks(w http.ResponseWriter, r *http.Request) error {
 		name := ingest.CleanFilename(part.FileName())
 		t, err := s.Control.AddTrack(ctx, st, part.FileName(), part)
 		if err == nil {
-			out.Tracks = append(out.Tracks, newTrackJSON(t))
+			out.Tracks = append(out.Tracks, newTrackJSON(st.Slug, t))
 			continue
 		}
 		if onair.ErrorCode(err) == onair.EInternal {

@@ -79,6 +79,11 @@ func (s *Server) whipPublish(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/sdp")
 	h.Set("Location", "/api/stations/"+slug+"/whip/"+id)
+	// The server's STUN/TURN URLs, as RFC 9725 (4.6) hands them to clients
+	// that have no other way to learn them.
+	for _, u := range s.ICEServers {
+		h.Add("Link", "<"+u+`>; rel="ice-server"`)
+	}
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer) // the status is out: a failed write means the client left

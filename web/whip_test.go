@@ -28,7 +28,10 @@ func (f *fakeWHIP) End(slug, id string) error {
 
 func TestWHIPEdge(t *testing.T) {
 	fake := &fakeWHIP{}
-	e := newEnv(t, withServer(func(s *Server) { s.WHIP = fake }))
+	e := newEnv(t, withServer(func(s *Server) {
+		s.WHIP = fake
+		s.ICEServers = []string{"stun:stun.example.net:3478"}
+	}))
 	if _, err := e.srv.Control.CreateStreamer(context.Background(), e.owner, e.slug, control.NewStreamer{Username: "guest", Password: password, DisplayName: "DJ Guest"}); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +78,8 @@ func TestWHIPEdge(t *testing.T) {
 		if fake.slug != e.slug || fake.streamer != c.streamer || fake.offer != c.body {
 			t.Fatalf("%s: published %+v", c.name, fake)
 		}
-		if resp.Header.Get("Content-Type") != "application/sdp" || resp.Header.Get("Location") != path+"/abc123" || string(body) != "v=0 answer" {
+		if resp.Header.Get("Content-Type") != "application/sdp" || resp.Header.Get("Location") != path+"/abc123" || string(body) != "v=0 answer" ||
+			resp.Header.Get("Link") != `<stun:stun.example.net:3478>; rel="ice-server"` {
 			t.Fatalf("%s: answer %v %q", c.name, resp.Header, body)
 		}
 	}

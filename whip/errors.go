@@ -20,6 +20,8 @@ var (
 	// ErrNoSession is returned for a session id that is not (or no longer)
 	// live on the station.
 	ErrNoSession = onair.Errorf(onair.ENotFound, "no such WHIP session")
+	// ErrBusy is returned when the station already has a live source.
+	ErrBusy = onair.Errorf(onair.EConflict, "another source is live on this station")
 	// ErrNotOnAir is returned when the station does not play: a source
 	// takes the air from a running station.
 	ErrNotOnAir = onair.Errorf(onair.EConflict, "the station is not on air; start it before going live")

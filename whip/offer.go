@@ -23,7 +23,7 @@ func checkOffer(sdp string) (audioOffer, error) {
 	desc := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}
 	parsed, err := desc.Unmarshal()
 	if err != nil {
-		return audioOffer{}, fmt.Errorf("whip: parse offer: %v: %w", err, ErrBadOffer)
+		return audioOffer{}, fmt.Errorf("whip: parse offer: %w: %w", ErrBadOffer, err)
 	}
 	var found []audioOffer
 	opus := false

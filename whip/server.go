@@ -8,10 +8,10 @@
 package whip
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -29,9 +29,13 @@ import (
 // port) takes milliseconds.
 const gatherWait = 2 * time.Second
 
+// connectWait is the default of Server.ConnectWait.
+const connectWait = 10 * time.Second
+
 // stations is the engine seam: a live source takes a station's air.
 type stations interface {
 	GoLive(slug string, src onair.LiveSource, rate, channels int) (*relay.Feed, error)
+	Status(slug string) onair.StationStatus
 }
 
 // Server holds the WHIP sessions of every station. Fill the fields before
@@ -42,17 +46,17 @@ type Server struct {
 	// media engine must know Opus.
 	NewPeerConnection func() (*webrtc.PeerConnection, error)
 	// Relay gives sessions the air.
-	Relay  stations
-	Logger *slog.Logger
+	Relay stations
+	// ConnectWait bounds how long a session may wait for its first audio
+	// packet (ICE, DTLS, then RTP) before it is given up; 0 means 10 s.
+	ConnectWait time.Duration
+	Logger      *slog.Logger
 
 	mu       sync.Mutex
 	sessions map[string]*session
 	closed   bool
 	wg       sync.WaitGroup
 }
-
-// ErrBusy is returned when the station already has a live source.
-var ErrBusy = onair.Errorf(onair.EConflict, "another source is live on this station")
 
 func (s *Server) logger() *slog.Logger {
 	if s.Logger != nil {
@@ -62,65 +66,74 @@ func (s *Server) logger() *slog.Logger {
 }
 
 // Publish answers a WHIP offer for station slug from streamer (the display
-// name the station announces). The station's air goes to the session at
-// once; its audio follows as soon as ICE and DTLS connect. It returns the
-// session id, for End, and the SDP answer, which holds every server
-// candidate. An offer without one sendable Opus audio track is refused
-// before anything is made (ErrBadOffer, ErrNoAudio, ErrTwoAudio,
-// ErrCodec); a station with a source answers ErrBusy, one off the air
-// ErrNotOnAir.
+// name the station announces). It returns the session id, for End, and
+// the SDP answer, which holds every server candidate. The session takes
+// the station's air when its first audio packet arrives, so the playlist
+// plays on while ICE and DTLS connect instead of fading into silence.
+//
+// An offer without one sendable Opus audio track is refused before
+// anything is made (ErrBadOffer, ErrNoAudio, ErrTwoAudio, ErrCodec). A
+// station with a source on air, or with another WHIP session open, answers
+// ErrBusy; one that is not playing ErrNotOnAir.
 func (s *Server) Publish(ctx context.Context, slug, streamer, offer string) (id, answer string, err error) {
 	audio, err := checkOffer(offer)
 	if err != nil {
 		return "", "", err
 	}
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		return "", "", ErrClosed
-	}
-	feed, err := s.Relay.GoLive(slug, onair.LiveSource{Kind: onair.LiveWHIP, Streamer: streamer}, 48000, audio.channels)
-	switch {
-	case errors.Is(err, relay.ErrSourceBusy):
-		return "", "", fmt.Errorf("whip: %s: %w", slug, ErrBusy)
-	case errors.Is(err, relay.ErrNotLive):
+	switch st := s.Relay.Status(slug); {
+	case !st.Live:
 		return "", "", fmt.Errorf("whip: %s: %w", slug, ErrNotOnAir)
-	case err != nil:
-		return "", "", fmt.Errorf("whip: go live on %s: %w", slug, err)
+	case st.Source != nil:
+		return "", "", fmt.Errorf("whip: %s: %w", slug, ErrBusy)
 	}
 	pc, err := s.NewPeerConnection()
 	if err != nil {
-		feed.Close()
 		return "", "", fmt.Errorf("whip: new peer connection: %w", err)
 	}
-	sess := newSession(newID(), slug, streamer, audio.channels, pc, feed, s.logger())
-	answer, err = sess.answer(ctx, offer)
-	if err != nil {
-		sess.shutdown()
+	src := onair.LiveSource{Kind: onair.LiveWHIP, Streamer: streamer}
+	sess := newSession(newID(), slug, audio.channels, pc, s.logger(), func() (*relay.Feed, error) {
+		return s.Relay.GoLive(slug, src, 48000, audio.channels)
+	})
+	if err := s.add(sess); err != nil {
+		_ = pc.Close()
 		return "", "", err
 	}
+	answer, err = sess.answer(ctx, offer)
+	if err != nil {
+		sess.end("no answer: " + err.Error())
+		<-sess.done
+		return "", "", err
+	}
+	sess.log.Info("whip session answered", "streamer", streamer, "channels", audio.channels)
+	return sess.id, answer, nil
+}
+
+// add registers sess and starts its run loop, unless the server is closed
+// or the station has a session already.
+func (s *Server) add(sess *session) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
-		sess.shutdown()
-		return "", "", ErrClosed
+		return ErrClosed
+	}
+	for _, o := range s.sessions {
+		if o.slug == sess.slug {
+			return fmt.Errorf("whip: %s: %w", sess.slug, ErrBusy)
+		}
 	}
 	if s.sessions == nil {
 		s.sessions = map[string]*session{}
 	}
 	s.sessions[sess.id] = sess
 	s.wg.Add(1)
-	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
-		sess.run()
+		sess.run(cmp.Or(s.ConnectWait, connectWait))
 		s.mu.Lock()
 		delete(s.sessions, sess.id)
 		s.mu.Unlock()
 	}()
-	sess.log.Info("whip session on air", "streamer", streamer, "channels", audio.channels)
-	return sess.id, answer, nil
+	return nil
 }
 
 // End ends session id of station slug, as its publisher's DELETE asks:

@@ -136,7 +136,9 @@ func (e *env) heard(t *testing.T, ctx context.Context, d time.Duration) float64 
 		t.Fatal(err)
 	}
 	f, share := audiotest.Dominant(s[len(s)/2:], float64(rate), 440, 1000)
-	if share < 0.5 {
+	// Not 0.5: on a loaded machine under -race the station clock skips
+	// ahead now and then, and each skip's click spreads energy.
+	if share < 0.25 {
 		t.Fatalf("no clear tone: %v Hz with %.2f of the energy", f, share)
 	}
 	return f
@@ -187,6 +189,7 @@ func TestPublishedToneTakesTheAirUntilDelete(t *testing.T) {
 			if err := p.WaitConnected(ctx); err != nil {
 				t.Fatal(err)
 			}
+			e.waitSource(t, ctx, true)
 			src := e.relay.Status("test").Source
 			if src == nil || src.Kind != onair.LiveWHIP || src.Streamer != "DJ Test" {
 				t.Fatalf("source %+v", src)
@@ -355,8 +358,9 @@ func TestSecondSourceAndStationOffAir(t *testing.T) {
 	if err := e.whip.End("other", id); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("ending through another station: %v", err)
 	}
-	if src := e.relay.Status("test").Source; src == nil || src.Streamer != "DJ One" {
-		t.Fatalf("source %+v", src)
+	// The first has not sent a packet: the playlist keeps the air.
+	if src := e.relay.Status("test").Source; src != nil {
+		t.Fatalf("source %+v before any audio", src)
 	}
 	if _, _, err := e.whip.Publish(ctx, "nope", "DJ", sdp()); !errors.Is(err, ErrNotOnAir) {
 		t.Fatalf("station off air: %v", err)
@@ -440,4 +444,32 @@ func FuzzCheckOffer(f *testing.F) {
 			t.Fatalf("an offer's fault reads as internal: %v", err)
 		}
 	})
+}
+
+func TestPublisherThatNeverSendsIsGivenUp(t *testing.T) {
+	e := newEnv(t)
+	e.whip.ConnectWait = 300 * time.Millisecond
+	ctx := ctxFor(t, 30*time.Second)
+	sdp := offer(t, func(m *webrtc.MediaEngine, pc func(*webrtc.API) *webrtc.PeerConnection) {
+		transceivers(t, pc(apiOf(t, m, opusCodec)), webrtc.RTPTransceiverDirectionSendonly, webrtc.RTPCodecTypeAudio)
+	})
+	if _, _, err := e.whip.Publish(ctx, "test", "DJ", sdp); err != nil {
+		t.Fatal(err)
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for e.whip.Sessions() != 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("a publisher that never connected kept its session")
+		case <-tick.C:
+		}
+	}
+	if e.relay.Status("test").Source != nil {
+		t.Fatal("a publisher that never sent took the air")
+	}
+	// The station is free for the next one.
+	if _, _, err := e.whip.Publish(ctx, "test", "DJ", sdp); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -14,6 +14,8 @@ import (
 	"slices"
 
 	shine "github.com/braheezy/shine-mp3/pkg/mp3"
+
+	"github.com/onairfm/onair/audio/limiter"
 )
 
 // granule is the number of samples per channel in one Layer III granule:
@@ -37,6 +39,9 @@ type Encoder struct {
 	enc  *shine.Encoder
 	in   []int16 // one frame of interleaved input
 	fill int     // values in in
+	// Input is scaled and limited before shine (see shineGain, headroom).
+	lim     *limiter.Limiter
+	scratch []float32
 
 	// shine writes its bit stream 32 bits at a time, so a frame's last 1
 	// to 3 bytes leave with the next frame's output: out gathers the bytes
@@ -88,8 +93,10 @@ func New(rate, channels, bitrate int) (*Encoder, error) {
 	}
 	e := &Encoder{
 		rate: rate, channels: channels, kbps: bitrate / 1000, index: index, spf: spf,
-		in:  make([]int16, spf*channels),
-		out: make([]byte, 0, 16384),
+		in:      make([]int16, spf*channels),
+		out:     make([]byte, 0, 16384),
+		lim:     limiter.New(rate, channels, headroomDBTP),
+		scratch: make([]float32, spf*channels),
 	}
 	e.Reset()
 	return e, nil
@@ -105,6 +112,7 @@ func (e *Encoder) SamplesPerFrame() int { return e.spf }
 // of its own).
 func (e *Encoder) Reset() {
 	e.enc = e.newShine()
+	e.lim.Reset()
 	e.fill = 0
 	e.out = e.out[:0]
 	e.nsizes = 0
@@ -130,10 +138,15 @@ func (e *Encoder) newShine() *shine.Encoder {
 	return s
 }
 
-// Encode consumes pcm, interleaved float32 samples in [-1, 1] of any
-// length (louder values are clipped), and calls emit with every MP3 frame
-// completed. at is the index, in samples per channel since the encoder
-// started, of the frame's first input sample. Decoders hear a sound later
+// Encode consumes pcm, interleaved float32 samples in [-1, 1], whole
+// frames of any number, and calls emit with every MP3 frame completed. at is the index,
+// in samples per channel since the encoder started, of the frame's first
+// input sample (negative for the first frame, which starts with the
+// limiter's look-ahead).
+//
+// What decodes from the frames has the level of pcm: shine's own gain is
+// taken out first, and peaks that would overflow shine are limited (see
+// headroomDBTP), so a mix held at -1 dBTP decodes under -1 dBTP. Decoders hear a sound later
 // than its at suggests: a tone fed at sample n starts at sample n+1015 of
 // go-mp3's output (shine's filter bank plus the decoder's own 529; see
 // TestDelay). frame is valid only during the call.
@@ -141,9 +154,17 @@ func (e *Encoder) newShine() *shine.Encoder {
 // A frame is emitted while the next one is encoded (shine holds back its
 // last bytes until then), so output lags input by up to two frames.
 func (e *Encoder) Encode(pcm []float32, emit func(frame []byte, at int64)) error {
+	if len(pcm)%e.channels != 0 {
+		return fmt.Errorf("mp3enc: %d samples of %d channels: %w", len(pcm), e.channels, ErrPartialFrame)
+	}
 	for len(pcm) > 0 {
 		n := min(len(pcm), len(e.in)-e.fill)
-		toInt16(e.in[e.fill:e.fill+n], pcm[:n])
+		buf := e.scratch[:n]
+		for i, v := range pcm[:n] {
+			buf[i] = v * shineScale
+		}
+		e.lim.Process(buf)
+		toInt16(e.in[e.fill:e.fill+n], buf)
 		e.fill += n
 		pcm = pcm[n:]
 		if e.fill < len(e.in) {
@@ -178,7 +199,7 @@ func (e *Encoder) encodeFrame(emit func([]byte, int64)) error {
 		if frame[0] != 0xFF || frame[1]&0xE0 != 0xE0 {
 			return fmt.Errorf("mp3enc: frame %d starts % x: %w", e.emitted, frame[:2], ErrFraming)
 		}
-		emit(frame, e.emitted*int64(e.spf))
+		emit(frame, e.emitted*int64(e.spf)-int64(e.lim.Latency()))
 		e.emitted++
 		off += size
 		copy(e.sizes[:], e.sizes[1:e.nsizes])
@@ -187,6 +208,19 @@ func (e *Encoder) encodeFrame(emit func([]byte, int64)) error {
 	e.out = e.out[:copy(e.out, e.out[off:])]
 	return nil
 }
+
+// shine decodes 9/8 (+1.02 dB) louder than its input, on tones of any
+// frequency and level and on noise alike (measured with this port and with
+// ffmpeg's libshine): input is scaled by the inverse so the MP3 mount plays
+// at the station's loudness target like its other outputs.
+const shineScale = 8.0 / 9
+
+// headroomDBTP is the highest peak shine is fed. Its fixed-point filter
+// bank overflows on loud low frequencies: a 100 or 440 Hz sine at -3 dBFS
+// decodes clipped at 0 dBFS, at -4 dBFS cleanly (TestNoOverflowNearFullScale).
+// Peaks above are limited; after shine's gain the frames decode under
+// -3 dBTP.
+const headroomDBTP = -4.0
 
 // toInt16 converts float samples to 16-bit ones, rounding to nearest and
 // clipping instead of wrapping; NaN becomes silence.

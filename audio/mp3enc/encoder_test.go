@@ -44,7 +44,7 @@ func encodeAll(t testing.TB, e *Encoder, pcm []float32) []frame {
 		frames = append(frames, frame{bytes.Clone(f), at})
 	}
 	for chunk := 1; len(pcm) > 0; chunk = chunk*7%4099 + 1 {
-		n := min(chunk, len(pcm))
+		n := min(chunk*e.channels, len(pcm))
 		if err := e.Encode(pcm[:n], emit); err != nil {
 			t.Fatalf("encode: %v", err)
 		}
@@ -149,9 +149,10 @@ func TestEncodeTones(t *testing.T) {
 				t.Fatalf("%d frames, want at least %d", len(frames), want)
 			}
 			var total int
+			lat := e.lim.Latency()
 			for i, f := range frames {
-				if f.at != int64(i*spf) {
-					t.Fatalf("frame %d at %d, want %d", i, f.at, i*spf)
+				if f.at != int64(i*spf-lat) {
+					t.Fatalf("frame %d at %d, want %d (the limiter's look-ahead before it)", i, f.at, i*spf-lat)
 				}
 				h, err := mp3.ParseHeader(f.data)
 				if err != nil {
@@ -256,7 +257,7 @@ func TestDelay(t *testing.T) {
 	// go-mp3 decodes without removing its own 529-sample delay.
 	t.Logf("a tone starting at input sample %d is heard from decoded sample %d: delay %d",
 		onset, start, start-onset)
-	if d := start - onset; d < 0 || d > 2*1152 {
+	if d := start - onset; d < 0 || d > 2*1152+e.lim.Latency() {
 		t.Errorf("delay %d samples", d)
 	}
 }
@@ -327,7 +328,7 @@ func TestReset(t *testing.T) {
 	encodeAll(t, e, sine(44100, 2, 1000, 0.1))
 	e.Reset()
 	again := encodeAll(t, e, pcm)
-	if !bytes.Equal(join(first), join(again)) || again[0].at != 0 {
+	if !bytes.Equal(join(first), join(again)) || again[0].at != -int64(e.lim.Latency()) {
 		t.Fatal("after Reset the encoder did not produce what a new one does")
 	}
 }
@@ -369,3 +370,45 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "x_realtime")
 }
+
+// TestLevelAndNoOverflowNearFullScale: what decodes has the level of the
+// input (shine's +1 dB is taken out), and loud low tones, which overflow
+// shine's filter bank above about -3 dBFS, decode clean and under the
+// headroom instead of clipped.
+func TestLevelAndNoOverflowNearFullScale(t *testing.T) {
+	for _, c := range []struct{ freq, db float64 }{
+		{100, -12}, {440, -12}, {3000, -12},
+		{100, -1}, {440, -1}, {3000, -1}, {8000, -0.5},
+	} {
+		e, err := New(44100, 2, 128000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		amp := math.Pow(10, c.db/20)
+		pcm := sine(44100, 2, c.freq, 2)
+		for i := range pcm {
+			pcm[i] *= float32(amp / 0.5)
+		}
+		s, _, err := audiotest.DecodeMP3(join(encodeAll(t, e, pcm)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = s[44100/2 : len(s)-44100/4] // past the start and the limiter's attack
+		var peak float64
+		for _, x := range s {
+			peak = math.Max(peak, math.Abs(x))
+		}
+		gain := 20 * math.Log10(audiotest.RMS(s)/(amp/math.Sqrt2))
+		peakDB := 20 * math.Log10(peak)
+		t.Logf("%5.0f Hz at %5.1f dBFS: decoded peak %6.2f dBFS, level %+.2f dB", c.freq, c.db, peakDB, gain)
+		if peakDB > headroomDBTP+shineDB+0.3 {
+			t.Errorf("%v Hz at %v dBFS decodes at %.2f dBFS: over the headroom", c.freq, c.db, peakDB)
+		}
+		if c.db < headroomDBTP && math.Abs(gain) > 0.15 {
+			t.Errorf("%v Hz at %v dBFS decodes %+.2f dB off its level", c.freq, c.db, gain)
+		}
+	}
+}
+
+// shineDB is shine's own gain, in dB, that shineScale takes out.
+var shineDB = -20 * math.Log10(shineScale)

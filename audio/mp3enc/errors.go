@@ -12,3 +12,7 @@ var (
 // ErrFraming means shine's output did not start with the frame header it
 // was expected to: a bug here or in shine, never a property of the input.
 var ErrFraming = errors.New("mp3enc: encoder output lost frame sync")
+
+// ErrPartialFrame is returned for input that is not whole frames of the
+// encoder's channels.
+var ErrPartialFrame = errors.New("mp3enc: input is not whole frames")

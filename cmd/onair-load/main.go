@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -36,6 +37,9 @@ const usage = `usage:
   onair-load compare [--title T] A.json B.json    side by side, with ratios A/B
   onair-load wait --server URL [--path /healthz] [--timeout 20s]   until it answers 200
   onair-load freeport                             print a free 127.0.0.1 TCP port
+  onair-load naive --addr 127.0.0.1:PORT [--for 10m]
+      serve the naive pion reference (one shared sample track, pion's
+      defaults) for WebRTC listeners of any station name, until stopped
 `
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -59,6 +63,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintln(stdout, p)
 		return nil
+	case "naive":
+		return naive(ctx, args)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -181,4 +187,32 @@ func wait(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	return load.WaitHealthy(ctx, server, path)
+}
+
+// naive serves the reference pion server for WebRTC comparisons; it stops
+// on a signal or after --for, whichever comes first.
+func naive(ctx context.Context, args []string) error {
+	var addr string
+	var limit time.Duration
+	fs := pflag.NewFlagSet("naive", pflag.ContinueOnError)
+	fs.StringVar(&addr, "addr", "127.0.0.1:0", "listen address; only 127.0.0.1 is allowed")
+	fs.DurationVar(&limit, "for", 10*time.Minute, "stop after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host != "127.0.0.1" {
+		return fmt.Errorf("naive: --addr must be 127.0.0.1:PORT, got %q", addr)
+	}
+	n, err := load.NewNaive()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("naive: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	return n.Serve(ctx, ln)
 }

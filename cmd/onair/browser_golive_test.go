@@ -56,10 +56,17 @@ func TestBrowserGoLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sctx, stop := context.WithCancel(ctx)
+	sent := make(chan error, 1)
+	go func() { sent <- p.Stream(sctx, func(int, []float32) {}) }() // silence
 	b.waitJS(10*time.Second, "Go live disabled while the admin is on air",
 		`document.querySelector('#golive').disabled && document.querySelector('#golive').title === 'admin is on air (whip).'`)
 	if status, err := p.Delete(ctx); err != nil || status != 200 {
 		t.Fatalf("DELETE: %d %v", status, err)
+	}
+	stop()
+	if err := <-sent; err != nil {
+		t.Fatal(err)
 	}
 	p.Close()
 	b.waitJS(10*time.Second, "Go live enabled again", `!document.querySelector('#golive').disabled`)

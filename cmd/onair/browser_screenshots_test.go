@@ -61,7 +61,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	b.open(s.URL + "/stations/" + slug)
 	b.waitText(10*time.Second, "#np-title", "Tone 440")
 	b.click("#play")
-	b.waitText(20*time.Second, "#status", "Playing")
+	b.waitJS(20*time.Second, "the player playing", `document.querySelector("#status").dataset.state === "playing"`)
 	// Keyboard focus shows: Tab from the volume slider back to Play.
 	js[bool](b, `(document.querySelector('#volume').focus(), true)`)
 	b.do(5*time.Second, shiftTab())

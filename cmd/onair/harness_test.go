@@ -42,6 +42,13 @@ func startServer(t *testing.T, dataDir string) *server {
 // changes the configuration before the server starts.
 func startServerWith(t *testing.T, dataDir string, tweak func(*configs.Config)) *server {
 	t.Helper()
+	return startServerLogged(t, dataDir, tweak, nil)
+}
+
+// startServerLogged is startServerWith whose log also goes through wrap
+// (when not nil): for a test that watches what the server logs.
+func startServerLogged(t *testing.T, dataDir string, tweak func(*configs.Config), wrap func(slog.Handler) slog.Handler) *server {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -58,10 +65,14 @@ func startServerWith(t *testing.T, dataDir string, tweak func(*configs.Config)) 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{t: t, URL: "http://" + ln.Addr().String(), dataDir: dataDir, cancel: cancel, done: make(chan error, 1)}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var h slog.Handler = slog.NewTextHandler(io.Discard, nil)
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		h = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
 	}
+	if wrap != nil {
+		h = wrap(h)
+	}
+	log := slog.New(h)
 	go func() { s.done <- serve(ctx, &cfg, ln, log) }()
 	t.Cleanup(s.stop)
 	s.admin = s.login("admin", adminPassword)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,14 @@ type sourceClient struct {
 }
 
 func startSourceClient(t *testing.T, addr, mount, user, password string, file []byte) *sourceClient {
+	t.Helper()
+	return startSourceClientWith(t, addr, mount, user, password, file, true, 200*time.Millisecond, nil)
+}
+
+// startSourceClientWith sends file once or in a loop, at most lead ahead
+// of real time, calling wrote (if set) with each frame's index and when it
+// was written.
+func startSourceClientWith(t *testing.T, addr, mount, user, password string, file []byte, loop bool, lead time.Duration, wrote func(int, time.Time)) *sourceClient {
 	t.Helper()
 	type frame struct {
 		data []byte
@@ -66,10 +75,10 @@ func startSourceClient(t *testing.T, addr, mount, user, password string, file []
 		defer close(s.done)
 		start := time.Now()
 		var sent time.Duration
-		tick := time.NewTicker(20 * time.Millisecond) // a sender's pace
+		tick := time.NewTicker(10 * time.Millisecond) // a sender's pace
 		defer tick.Stop()
-		for i := 0; ; i++ {
-			for sent > time.Since(start)+200*time.Millisecond {
+		for i := 0; loop || i < len(frames); i++ {
+			for sent > time.Since(start)+lead {
 				select {
 				case <-s.stop:
 					return
@@ -79,6 +88,9 @@ func startSourceClient(t *testing.T, addr, mount, user, password string, file []
 			f := frames[i%len(frames)]
 			if _, err := c.Write(f.data); err != nil {
 				return
+			}
+			if wrote != nil {
+				wrote(i, time.Now())
 			}
 			sent += f.d
 		}
@@ -190,4 +202,24 @@ func TestIcecastSourceIsHeardOnEveryOutput(t *testing.T) {
 	if kind, _ := s.sourceOf(slug); kind != "" {
 		t.Fatalf("source %q after it left", kind)
 	}
+
+	// History keeps the live segment: the streamer's name, then the title
+	// it sent, both as source "live", newest first.
+	testutil.Eventually(t, 10*time.Second, "the live segment in the history", func() bool {
+		var h struct {
+			History []struct {
+				Title, Artist, Source string
+				TrackID               *int64 `json:"track_id"`
+			}
+		}
+		s.must(200, "GET", "/api/stations/"+slug+"/history?limit=10", "", nil, &h)
+		var live []string
+		for _, e := range h.History {
+			if e.Source == "live" {
+				live = append(live, e.Artist+"|"+e.Title)
+			}
+		}
+		return slices.Equal(live, []string{"Night Artist|Night Song", "|DJ Night"}) &&
+			h.History[0].Source == "playlist"
+	})
 }

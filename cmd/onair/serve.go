@@ -32,6 +32,7 @@ import (
 	"github.com/onairfm/onair/relay"
 	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
+	"github.com/onairfm/onair/stats"
 	"github.com/onairfm/onair/web"
 	"github.com/onairfm/onair/whip"
 )
@@ -110,12 +111,19 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	}
 
 	hub := &signalling.Hub{Auth: accounts, Logger: log.With("component", "signalling"), AllowedOrigins: cfg.HTTP.AllowedOrigins}
+	media := mediaDir(cfg)
 	ctrl := &control.Service{
-		Store:      db,
-		Auth:       accounts,
-		Ingest:     &ingest.Ingester{MediaDir: mediaDir(cfg), MaxBytes: cfg.Upload.MaxBytes},
-		Logger:     log,
-		QuotaBytes: cfg.Upload.QuotaBytes,
+		Store:         db,
+		Auth:          accounts,
+		Ingest:        &ingest.Ingester{MediaDir: media, MaxBytes: cfg.Upload.MaxBytes},
+		Logger:        log,
+		QuotaBytes:    cfg.Upload.QuotaBytes,
+		AudioDefaults: cfg.Audio.Settings(),
+		// Tracks uploaded before analysis existed are measured in the
+		// background by ctrl.Run.
+		Analyze: func(ctx context.Context, t onair.Track) (onair.Analysis, error) {
+			return ingest.Analyze(ctx, filepath.Join(media, t.Path), t.Format)
+		},
 	}
 	rtcServer := &rtc.Server{
 		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
@@ -143,7 +151,24 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		PublicURL: cfg.HTTP.PublicURL,
 	}
 	ctrl.Relay = rel
-	sources := &live.Sources{Auth: ctrl, Relay: rel, Logger: log.With("component", "live")}
+	rec := &stats.Recorder{
+		Store: db,
+		Live: func(slug string) (onair.Listeners, bool) {
+			st := rel.Status(slug)
+			return st.Listeners, st.Live
+		},
+		SampleEvery: cfg.Stats.SampleEvery(),
+		Retention:   cfg.Stats.Retention(),
+		Logger:      log.With("component", "stats"),
+	}
+	if err := rec.Start(ctx); err != nil {
+		return err
+	}
+	// Closed after the relay, whose last listeners end their sessions.
+	defer func() { err = errors.Join(err, rec.Close()) }()
+	rel.OnSession, rtcServer.OnSession, hub.OnEngagement = rec.Session, rec.Session, rec.Engagement
+	ctrl.Audience = rec
+	sources := &live.Sources{Auth: ctrl, Relay: rel, ReadTimeout: cfg.HTTP.ReadTimeout, Logger: log.With("component", "live")}
 	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
 	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, ctrl, peers{rtcServer}, db
 	stopCluster := func() {}
@@ -204,6 +229,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		StreamsPerIP:   cfg.Limits.StreamsPerIP,
 		MetricsToken:   cfg.Metrics.Token,
 		Sessions:       sessionEnders(hub, node),
+		Stats:          rec,
 	}
 	// No WriteTimeout and no ReadTimeout: streams are endless and set a
 	// deadline per write, and bodies get http.read_timeout per read (see

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +174,31 @@ func TestWHIPPublisherIsHeardOnEveryOutput(t *testing.T) {
 	if status, _ := p.Delete(ctx); status != http.StatusNotFound {
 		t.Fatalf("second DELETE: %d, want 404", status)
 	}
+	// The source's metrics.
+	m := metricsOf(t, s.URL)
+	if m["onair_source_connects_total"] != 1 || m["onair_source_disconnects_total"] != 1 ||
+		m["onair_source_received_bytes_total"] < 10000 || m["onair_source_decode_errors_total"] != 0 {
+		t.Fatalf("source metrics %v", m)
+	}
+}
+
+// metricsOf reads the onair_source_* counters of /metrics.
+func metricsOf(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if ok && strings.HasPrefix(name, "onair_source_") {
+			out[name], _ = strconv.ParseFloat(value, 64)
+		}
+	}
+	return out
 }
 
 func TestWHIPRefusesBadOffers(t *testing.T) {
@@ -292,9 +319,10 @@ func TestWHIPStreamerByBasicAuth(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	if kind, who := s.sourceOf(slug); kind != "whip" || who != "DJ Guest" {
-		t.Fatalf("source %q %q, want whip by DJ Guest", kind, who)
-	}
+	testutil.Eventually(t, 10*time.Second, "the streamer on air", func() bool {
+		kind, who := s.sourceOf(slug)
+		return kind == "whip" && who == "DJ Guest"
+	})
 	httpL := listenICY(t, ctx, s.URL+"/stream/"+slug)
 	httpL.readUntil("the streamer's title", func() bool { _, ok := httpL.titleAt("DJ Guest"); return ok })
 	at, _ := httpL.titleAt("DJ Guest")

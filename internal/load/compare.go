@@ -35,15 +35,33 @@ func Compare(title string, a, b Report) string {
 	if hb == nil {
 		hb = &HTTPReport{}
 	}
-	fmt.Fprintf(tw, "HTTP listeners in\t%d/%d\t%d/%d\t\t\n", ha.Connected, ha.Attempted, hb.Connected, hb.Attempted)
-	row("success rate %", 100*ha.SuccessRate, 100*hb.SuccessRate, "%.1f", false)
-	row("first byte p50 ms", ha.TTFBMS.P50, hb.TTFBMS.P50, "%.1f", true)
-	row("first byte p95 ms", ha.TTFBMS.P95, hb.TTFBMS.P95, "%.1f", true)
-	row("first byte p99 ms", ha.TTFBMS.P99, hb.TTFBMS.P99, "%.1f", true)
-	row("connect p95 ms", ha.ConnectMS.P95, hb.ConnectMS.P95, "%.1f", true)
-	row("rate p50 B/s", ha.RateBps.P50, hb.RateBps.P50, "%.0f", false)
-	row("rate min B/s", ha.RateBps.Min, hb.RateBps.Min, "%.0f", false)
-	fmt.Fprintf(tw, "slow / dropped\t%d / %d\t%d / %d\t\t\n", ha.Slow, ha.Dropped, hb.Slow, hb.Dropped)
+	if ha.Attempted+hb.Attempted > 0 {
+		fmt.Fprintf(tw, "HTTP listeners in\t%d/%d\t%d/%d\t\t\n", ha.Connected, ha.Attempted, hb.Connected, hb.Attempted)
+		row("success rate %", 100*ha.SuccessRate, 100*hb.SuccessRate, "%.1f", false)
+		row("first byte p50 ms", ha.TTFBMS.P50, hb.TTFBMS.P50, "%.1f", true)
+		row("first byte p95 ms", ha.TTFBMS.P95, hb.TTFBMS.P95, "%.1f", true)
+		row("first byte p99 ms", ha.TTFBMS.P99, hb.TTFBMS.P99, "%.1f", true)
+		row("connect p95 ms", ha.ConnectMS.P95, hb.ConnectMS.P95, "%.1f", true)
+		row("rate p50 B/s", ha.RateBps.P50, hb.RateBps.P50, "%.0f", false)
+		row("rate min B/s", ha.RateBps.Min, hb.RateBps.Min, "%.0f", false)
+		fmt.Fprintf(tw, "slow / dropped\t%d / %d\t%d / %d\t\t\n", ha.Slow, ha.Dropped, hb.Slow, hb.Dropped)
+	}
+	if ra, rb := a.WebRTC, b.WebRTC; ra != nil || rb != nil {
+		if ra == nil {
+			ra = &RTCReport{}
+		}
+		if rb == nil {
+			rb = &RTCReport{}
+		}
+		fmt.Fprintf(tw, "WebRTC listeners in\t%d/%d\t%d/%d\t\t\n", ra.Connected, ra.Attempted, rb.Connected, rb.Attempted)
+		row("offer → first packet p50 ms", ra.FirstPacketMS.P50, rb.FirstPacketMS.P50, "%.1f", true)
+		row("offer → first packet p95 ms", ra.FirstPacketMS.P95, rb.FirstPacketMS.P95, "%.1f", true)
+		fmt.Fprintf(tw, "packets / expected\t%d / %d\t%d / %d\t\t\n", ra.Packets, ra.Expected, rb.Packets, rb.Expected)
+		fmt.Fprintf(tw, "sequence gaps\t%d\t%d\t\t\n", ra.SeqLost, rb.SeqLost)
+		// A server that cannot keep up sends fewer packets and so spends
+		// less: per packet delivered is the fair figure then.
+		row("server CPU µs per packet delivered", perPacket(a), perPacket(b), "%.2f", true)
+	}
 	pa, pb := a.Proc, b.Proc
 	if pa != nil && pb != nil {
 		row("server CPU % steady", pa.SteadyCPU, pb.SteadyCPU, "%.1f", true)
@@ -68,4 +86,13 @@ func FreePort() (int, error) {
 	}
 	defer func() { _ = ln.Close() }()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// perPacket is the server's CPU in the steady phase, above its baseline,
+// per WebRTC packet its listeners received; 0 when unknown.
+func perPacket(r Report) float64 {
+	if r.Proc == nil || r.WebRTC == nil || r.WebRTC.Packets == 0 {
+		return 0
+	}
+	return (r.Proc.SteadyCPU - r.Proc.BaselineCPU) / 100 * r.Steady * 1e6 / float64(r.WebRTC.Packets)
 }

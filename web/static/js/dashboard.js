@@ -1,7 +1,8 @@
-// The owners' dashboard, /dashboard: log in, manage stations, upload MP3s
-// with per-file progress, order the playlist, run the station (start,
-// stop, skip, show title) and watch it live over the WebSocket. State
-// changes go over REST with the session cookie.
+// The owners' dashboard, /dashboard: log in, manage stations, upload tracks
+// with per-file progress, order the playlist, set each track's kind and cue
+// points, the station's audio (crossfade, loudness, jingles, MP3 output),
+// run the station (start, stop, skip, show title) and watch it live over
+// the WebSocket. State changes go over REST with the session cookie.
 
 import { api, ApiError, login, logout, me, uploadFile } from './api.js';
 import { showAccount } from './account.js';
@@ -9,6 +10,8 @@ import { absoluteURL, byId, el, duration, Progress, say, setText, wireCopyButton
 import { GoLive } from './golive.js';
 import { showStreamers } from './streamers.js';
 import { describeStatus, Signal } from './signal.js';
+import { Played } from './played.js';
+import { StatsPanel } from './stats.js';
 
 const $ = byId;
 const ui = {
@@ -24,12 +27,22 @@ const ui = {
   showForm: $('show-form'), showInput: $('show-input'), controlError: $('control-error'),
   dropzone: $('dropzone'), fileInput: $('file-input'), uploads: $('uploads'),
   shuffle: $('shuffle'), loop: $('loop'), playlist: $('playlist'), playlistEmpty: $('playlist-empty'), playlistError: $('playlist-error'),
-  urlMP3: $('url-mp3'), urlM3U: $('url-m3u'), urlPLS: $('url-pls'),
+  urlMP3: $('url-mp3'), urlOpus: $('url-opus'), urlM3U: $('url-m3u'), urlPLS: $('url-pls'),
+  analysis: $('analysis'),
+  audioForm: $('audio-form'), audioCrossfade: $('audio-crossfade'), audioLoudness: $('audio-loudness'),
+  audioTarget: $('audio-target'), audioJingles: $('audio-jingles'), audioBitrate: $('audio-bitrate'),
+  audioRate: $('audio-rate'), audioSaved: $('audio-saved'), audioError: $('audio-error'),
   editForm: $('edit-form'), editError: $('edit-error'),
   del: $('delete'), delConfirm: $('delete-confirm'), delYes: $('delete-yes'), delNo: $('delete-no'),
   goLive: $('golive'), liveMute: $('golive-mute'), liveEnd: $('golive-end'), liveLevel: $('golive-level'),
   liveLevelText: $('golive-level-text'), liveStatus: $('golive-status'), liveError: $('golive-error'),
+  stationStats: $('station-stats'), played: $('played'), serverStatsPanel: $('server-stats-panel'), serverStats: $('server-stats'),
 };
+// The statistics of the selected station, and of the server for admins.
+const statsPanels = { station: null, server: null };
+const played = new Played(ui.played);
+// For the tests and the curious: the panels and their charts.
+window.onairStats = statsPanels;
 const progress = new Progress({ box: $('st-time'), elapsed: $('st-elapsed'), bar: $('st-progress'), total: $('st-duration') });
 
 let user = null;
@@ -54,7 +67,12 @@ const signal = new Signal({
       default: return;
     }
     renderList();
-    if (current && current.slug === st.slug) renderLive();
+    if (current && current.slug === st.slug) {
+      renderLive();
+      if (event === 'stream:metadata') played.changed();
+      const counts = event === 'stream:listeners' || event.startsWith('stream:st') || event === 'stream:offline';
+      if (statsPanels.station && counts) statsPanels.station.setLive(st.live ? st.listeners : { http: 0, webrtc: 0 });
+    }
   },
   onStatus(state, info) { setText(ui.conn, describeStatus(state, info)); },
 });
@@ -83,6 +101,7 @@ ui.logout.addEventListener('click', async () => {
   stations = [];
   for (const slug of [...signal.rooms]) signal.leave(slug);
   signal.reconnect();
+  closeStats();
   showLogin();
 });
 
@@ -99,8 +118,10 @@ async function showApp(u) {
   ui.roleNote.hidden = u.role !== 'listener';
   ui.loginView.hidden = true;
   ui.appView.hidden = false;
+  showServerStats();
   showAccount(u);
   await loadStations(decodeURIComponent(location.hash.slice(1)));
+  if (u.role !== 'listener') void watchAnalysis();
 }
 
 // --- stations ------------------------------------------------------------
@@ -145,15 +166,27 @@ async function selectStation(slug) {
   signal.join(slug);
   showStation(st);
   renderList();
-  await Promise.all([loadTracks(), showStreamers(st)]);
+  await Promise.all([loadTracks(), showStreamers(st), played.show(st.slug)]);
 }
 
 function showStation(st) {
   ui.view.hidden = !st;
+  if (statsPanels.station && (!st || statsPanels.station.slug !== st.slug)) {
+    statsPanels.station.destroy();
+    statsPanels.station = null;
+  }
   if (!st) return;
+  if (!statsPanels.station) {
+    statsPanels.station = new StatsPanel(ui.stationStats, {
+      url: `/api/stations/${encodeURIComponent(st.slug)}/stats`, what: st.name, prefix: 'st-stats',
+    });
+    statsPanels.station.slug = st.slug;
+  }
+  if (st.live && st.listeners) statsPanels.station.setLive(st.listeners);
   setText(ui.name, st.name);
   ui.player.href = `/stations/${encodeURIComponent(st.slug)}`;
   ui.urlMP3.value = absoluteURL(st.streams.mp3);
+  ui.urlOpus.value = st.streams.opus ? absoluteURL(st.streams.opus) : '';
   ui.urlM3U.value = absoluteURL(st.streams.m3u);
   ui.urlPLS.value = absoluteURL(st.streams.pls);
   ui.editForm.elements.name.value = st.name;
@@ -162,12 +195,30 @@ function showStation(st) {
   ui.shuffle.checked = !!st.shuffle;
   ui.loop.checked = !!st.loop;
   ui.showInput.value = st.show || '';
+  showAudio(st.audio);
   ui.delConfirm.hidden = true;
   say(ui.controlError, '');
   say(ui.editError, '');
   say(ui.playlistError, '');
   ui.uploads.replaceChildren();
   renderLive();
+}
+
+// showServerStats shows the whole server's statistics to admins.
+function showServerStats() {
+  const admin = user && user.role === 'admin';
+  ui.serverStatsPanel.hidden = !admin;
+  if (admin && !statsPanels.server) {
+    statsPanels.server = new StatsPanel(ui.serverStats, { url: '/api/stats', what: 'the whole server', prefix: 'srv-stats' });
+  }
+}
+
+function closeStats() {
+  for (const k of Object.keys(statsPanels)) {
+    if (statsPanels[k]) statsPanels[k].destroy();
+    statsPanels[k] = null;
+  }
+  ui.serverStatsPanel.hidden = true;
 }
 
 function renderLive() {
@@ -290,6 +341,80 @@ for (const [box, key] of [[ui.shuffle, 'shuffle'], [ui.loop, 'loop']]) {
     }
   });
 }
+
+// --- audio settings ------------------------------------------------------
+
+const MP3_BITRATES = [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
+ui.audioBitrate.replaceChildren(...MP3_BITRATES.map((k) => el('option', { value: String(k * 1000) }, `${k} kbit/s`)));
+
+function showAudio(a) {
+  say(ui.audioError, '');
+  setText(ui.audioSaved, '');
+  if (!a) return;
+  ui.audioCrossfade.value = String((a.crossfade_ms || 0) / 1000);
+  ui.audioLoudness.checked = !!(a.loudness && a.loudness.enabled);
+  ui.audioTarget.value = String(a.loudness ? a.loudness.target_lufs : -16);
+  ui.audioTarget.disabled = !ui.audioLoudness.checked;
+  ui.audioJingles.value = String(a.jingle_every || 0);
+  ui.audioBitrate.value = String(a.mp3_bitrate);
+  ui.audioRate.value = String(a.sample_rate);
+}
+
+ui.audioLoudness.addEventListener('change', () => { ui.audioTarget.disabled = !ui.audioLoudness.checked; });
+
+ui.audioForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (!current) return;
+  const audio = {
+    crossfade_ms: Math.round(Number(ui.audioCrossfade.value) * 1000),
+    loudness: { enabled: ui.audioLoudness.checked },
+    jingle_every: Number(ui.audioJingles.value),
+    mp3_bitrate: Number(ui.audioBitrate.value),
+    sample_rate: Number(ui.audioRate.value),
+  };
+  if (ui.audioLoudness.checked) audio.loudness.target_lufs = Number(ui.audioTarget.value);
+  setText(ui.audioSaved, 'Saving…');
+  try {
+    const st = await api('PATCH', `/api/stations/${encodeURIComponent(current.slug)}`, { audio });
+    merge(st);
+    showAudio(st.audio);
+    setText(ui.audioSaved, 'Saved.');
+  } catch (err) {
+    setText(ui.audioSaved, '');
+    say(ui.audioError, err.message);
+  }
+});
+
+// --- analysis of older tracks ----------------------------------------------
+
+let analysisTimer = 0;
+
+/**
+ * watchAnalysis shows how far the server has come measuring tracks
+ * uploaded before analysis existed, asking again every 2 s while it runs;
+ * when it ends, the track list is reloaded with the new figures.
+ */
+async function watchAnalysis() {
+  clearTimeout(analysisTimer);
+  let p;
+  try {
+    p = await api('GET', '/api/analysis');
+  } catch {
+    say(ui.analysis, '');
+    return;
+  }
+  if (p.running) {
+    say(ui.analysis, `Analysing older tracks for loudness and cue points: ${p.done} of ${p.total} done…`);
+    analysisTimer = setTimeout(watchAnalysis, 2000);
+    return;
+  }
+  if (!ui.analysis.hidden) {
+    say(ui.analysis, `All ${p.total} older tracks analysed.`);
+    analysisTimer = setTimeout(() => say(ui.analysis, ''), 5000);
+    await loadTracks();
+  }
+}
+
 
 // --- go live ---------------------------------------------------------------
 
@@ -428,21 +553,64 @@ async function loadTracks() {
   }
 }
 
+/** facts is a track's format and measured sound, as one line. */
+function facts(t) {
+  const parts = [(t.format || 'mp3').toUpperCase()];
+  if (t.loudness_lufs == null) {
+    parts.push('not analysed yet');
+  } else {
+    parts.push(`${t.loudness_lufs.toFixed(1)} LUFS`, `peak ${t.peak_dbtp.toFixed(1)} dBTP`);
+  }
+  return parts.join(' · ');
+}
+
+const seconds = (ms) => (ms / 1000).toFixed(2).replace(/\.?0+$/, '');
+
+/** cueEditor is a track's cue points form, folded away until opened. */
+function cueEditor(t, label) {
+  const analysed = t.cue_in_ms != null && t.cue_out_ms != null;
+  const max = seconds(t.duration_ms);
+  const cueIn = el('input', { type: 'number', className: 'cue-in', id: `cue-in-${t.id}`, min: 0, max, step: 0.01, inputmode: 'decimal', required: true, value: analysed ? seconds(t.cue_in_ms) : '0', disabled: !analysed });
+  const cueOut = el('input', { type: 'number', className: 'cue-out', id: `cue-out-${t.id}`, min: 0, max, step: 0.01, inputmode: 'decimal', required: true, value: analysed ? seconds(t.cue_out_ms) : max, disabled: !analysed });
+  const form = el('form', { className: 'cue-form' },
+    el('label', { for: cueIn.id }, 'Cue in (s)'), cueIn,
+    el('label', { for: cueOut.id }, 'Cue out (s)'), cueOut,
+    el('button', { type: 'submit', className: 'secondary', dataset: { act: 'cue' }, disabled: !analysed }, 'Save cue points'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void patchTrack(t.id, {
+      cue_in_ms: Math.round(Number(cueIn.value) * 1000),
+      cue_out_ms: Math.round(Number(cueOut.value) * 1000),
+    }, 'cue');
+  });
+  const summary = analysed ? `Cue ${seconds(t.cue_in_ms)}–${seconds(t.cue_out_ms)} s` : 'Cue points after analysis';
+  return el('details', { className: 'cue' },
+    el('summary', {}, summary, el('span', { className: 'visually-hidden' }, ` of ${label}`)), form);
+}
+
 function renderTracks(focus) {
   ui.playlistEmpty.hidden = tracks.length > 0;
   ui.playlist.replaceChildren(...tracks.map((t, i) => {
     const label = t.artist ? `${t.title} by ${t.artist}` : t.title;
-    const li = el('li', { className: 'track', draggable: true, dataset: { id: String(t.id) } },
+    const kind = el('select', { className: 'track-kind', dataset: { act: 'kind' }, 'aria-label': `Kind of ${label}` },
+      el('option', { value: 'music' }, 'Music'), el('option', { value: 'jingle' }, 'Jingle'));
+    kind.value = t.kind === 'jingle' ? 'jingle' : 'music';
+    kind.addEventListener('change', () => patchTrack(t.id, { kind: kind.value }, 'kind'));
+    const li = el('li', { className: t.kind === 'jingle' ? 'track jingle' : 'track', draggable: true, dataset: { id: String(t.id) } },
       el('span', { className: 'grip', 'aria-hidden': 'true' }, '⋮⋮'),
       el('span', { className: 'track-text' },
         el('span', { className: 'track-title' }, t.title),
-        el('span', { className: 'track-artist' }, t.artist || '')),
+        el('span', { className: 'track-artist' }, t.artist || ''),
+        el('span', { className: 'track-facts' }, facts(t))),
       el('span', { className: 'track-duration' }, duration(t.duration_ms)),
       el('span', { className: 'track-buttons' },
         el('button', { type: 'button', className: 'icon', dataset: { act: 'up' }, disabled: i === 0, 'aria-label': `Move ${label} up`, onclick: () => move(t.id, -1, 'up') }, '↑'),
         el('button', { type: 'button', className: 'icon', dataset: { act: 'down' }, disabled: i === tracks.length - 1, 'aria-label': `Move ${label} down`, onclick: () => move(t.id, 1, 'down') }, '↓'),
-        el('button', { type: 'button', className: 'icon danger', dataset: { act: 'delete' }, 'aria-label': `Delete ${label}`, onclick: () => removeTrack(t.id) }, '✕')));
+        el('button', { type: 'button', className: 'icon danger', dataset: { act: 'delete' }, 'aria-label': `Delete ${label}`, onclick: () => removeTrack(t.id) }, '✕')),
+      el('span', { className: 'track-edit' }, kind, cueEditor(t, label)));
     li.addEventListener('dragstart', (e) => {
+      // Only the row itself drags: text selection in the inputs stays usable.
+      if (e.target !== li) return;
       e.dataTransfer.setData('text/x-onair-track', String(t.id));
       e.dataTransfer.effectAllowed = 'move';
       li.classList.add('dragging');
@@ -469,9 +637,24 @@ function renderTracks(focus) {
   }));
   if (focus) {
     const row = ui.playlist.querySelector(`li[data-id="${focus.id}"]`);
-    const btn = row && (row.querySelector(`button[data-act="${focus.act}"]:not([disabled])`) || row.querySelector('button:not([disabled])'));
-    if (btn) btn.focus();
+    if (row && focus.act === 'cue') row.querySelector('details.cue').open = true;
+    const target = row && (row.querySelector(`[data-act="${focus.act}"]:not([disabled])`) || row.querySelector('button:not([disabled])'));
+    if (target) target.focus();
   }
+}
+
+/** patchTrack changes one track and shows the server's answer. */
+async function patchTrack(id, body, act) {
+  if (!current) return;
+  try {
+    const t = await api('PATCH', `/api/stations/${encodeURIComponent(current.slug)}/tracks/${id}`, body);
+    const i = tracks.findIndex((x) => x.id === id);
+    if (i >= 0) tracks[i] = t;
+    say(ui.playlistError, '');
+  } catch (err) {
+    say(ui.playlistError, err.message);
+  }
+  renderTracks({ id, act });
 }
 
 async function move(id, delta, act) {

@@ -80,10 +80,14 @@ function makeCard(st) {
     genre: el('span', { className: 'card-genre' }),
     np: el('span', { className: 'card-np' }),
     listeners: el('span', { className: 'card-listeners' }),
+    // Decorative: the link's label already says what plays.
+    art: el('img', { className: 'card-art', alt: '', width: 56, height: 56, loading: 'lazy', hidden: true }),
   };
+  parts.art.addEventListener('error', () => { parts.art.hidden = true; });
   const link = el('a', { className: 'card-link', href: `/stations/${encodeURIComponent(st.slug)}` },
     el('span', { className: 'card-head' }, parts.name, parts.badge),
-    parts.genre, parts.np, parts.listeners);
+    el('span', { className: 'card-body' }, parts.art,
+      el('span', { className: 'card-text' }, parts.genre, parts.np, parts.listeners)));
   const li = el('li', { className: 'card', dataset: { slug: st.slug } }, link);
   const card = { li, station: st, parts, link };
   cards.set(st.slug, card);
@@ -101,6 +105,10 @@ function render(card) {
   parts.genre.hidden = !st.genre;
   const line = st.live ? nowPlayingLine(st.now_playing) : '';
   setText(parts.np, line ? `Now playing: ${line}` : (st.live ? 'On air' : 'Not on air right now'));
+  const art = st.live && st.now_playing && st.now_playing.art;
+  if (art && parts.art.getAttribute('src') !== art) parts.art.src = art;
+  if (!art) parts.art.removeAttribute('src');
+  parts.art.hidden = !art;
   const n = st.live ? (st.listeners?.total || 0) : 0;
   const count = `${n} ${n === 1 ? 'listener' : 'listeners'}`;
   setText(parts.listeners, count);

@@ -8,6 +8,7 @@ import { describeStatus, Signal } from './signal.js';
 import { Radio } from './radio.js';
 
 const MAX_CHAT = 200;
+const HISTORY_SHOWN = 10;
 
 const slug = slugFromPath();
 const ui = {
@@ -21,6 +22,7 @@ const ui = {
   whoami: byId('whoami'), meName: byId('me-name'), logout: byId('logout'),
   liveSource: byId('live-source'),
   streamURL: byId('stream-url'), m3u: byId('m3u'), pls: byId('pls'), audio: byId('audio'),
+  art: byId('np-art'), history: byId('history'), historyEmpty: byId('history-empty'),
 };
 const progress = new Progress({ box: byId('np-time'), elapsed: byId('np-elapsed'), bar: byId('np-progress'), total: byId('np-duration') });
 
@@ -36,7 +38,7 @@ const signal = new Signal({
     switch (event) {
       case 'stream:live': case 'stream:started': setLive(true); break;
       case 'stream:offline': case 'stream:stopped': setLive(false); break;
-      case 'stream:metadata': showNowPlaying(data); break;
+      case 'stream:metadata': showNowPlaying(data); played(data); break;
       case 'stream:source': showSource(data.source); break;
       case 'stream:listeners': showListeners(data.count); break;
       case 'chat:message': addChat(data); break;
@@ -58,6 +60,7 @@ window.onairPlayer = {
   get ws() { return signal.ws; },
   get connects() { return signal.connects; },
   get state() { return radio ? radio.state : 'loading'; },
+  get signal() { return signal; },
   get audio() { return ui.audio; },
   // What plays ("webrtc", "http" or ""), and the timing of each Play:
   // {path, offer, answer, ice, dtls, packet, audible, fallback} in ms
@@ -65,6 +68,7 @@ window.onairPlayer = {
   get path() { return radio ? radio.path : ''; },
   get phases() { return radio ? radio.phases : null; },
   get plays() { return radio ? radio.plays : []; },
+  get prepared() { return !!radio && radio.prepared; },
 };
 
 function setLive(live) {
@@ -88,12 +92,74 @@ function showNowPlaying(np) {
   setText(ui.showText, show);
   ui.show.hidden = !show;
   progress.set(has ? np : null);
+  showArt(has && np.art ? np : null);
   document.title = has ? `${np.title} · ${ui.name.textContent} · onair` : `${ui.name.textContent} · onair`;
 }
 
 // showSource says who is on air live, instead of the playlist.
 function showSource(src) {
   say(ui.liveSource, src ? `LIVE: ${src.streamer}` : '');
+}
+
+/** showArt shows the cover art of np, or hides the picture. */
+function showArt(np) {
+  if (!np) {
+    ui.art.hidden = true;
+    ui.art.removeAttribute('src');
+    ui.art.alt = '';
+    return;
+  }
+  ui.art.alt = np.artist ? `Cover art of ${np.title} by ${np.artist}` : `Cover art of ${np.title}`;
+  if (ui.art.getAttribute('src') !== np.art) ui.art.src = np.art;
+  ui.art.hidden = false;
+}
+// A picture that fails to load leaves no broken-image icon behind.
+ui.art.addEventListener('error', () => { ui.art.hidden = true; });
+
+// --- recently played -----------------------------------------------------
+
+let historyRows = [];
+let historyTimer = 0;
+
+async function loadHistory() {
+  try {
+    const answer = await api('GET', `/api/stations/${encodeURIComponent(slug)}/history?limit=${HISTORY_SHOWN}`);
+    historyRows = answer.history;
+    renderHistory();
+  } catch { /* the list stays as it was; the next track change retries */ }
+}
+
+/**
+ * played puts a track change at the top of the list at once, then asks the
+ * server again a little later: the server writes its history row just after
+ * it announces the track.
+ */
+function played(np) {
+  if (!np || !np.title || !np.started_at) return;
+  const top = historyRows[0];
+  if (!top || top.started_at !== np.started_at || top.track_id !== np.track_id) {
+    historyRows = [{ track_id: np.track_id, title: np.title, artist: np.artist, started_at: np.started_at, source: np.source || 'playlist' }, ...historyRows].slice(0, HISTORY_SHOWN);
+    renderHistory();
+  }
+  clearTimeout(historyTimer);
+  historyTimer = setTimeout(loadHistory, 2000);
+}
+
+const SOURCE_TEXT = { jingle: 'Jingle', live: 'Live' };
+
+function renderHistory() {
+  ui.history.replaceChildren(...historyRows.map((h) => {
+    const at = new Date(h.started_at);
+    const time = Number.isNaN(at.getTime()) ? '' : at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    const source = SOURCE_TEXT[h.source];
+    return el('li', {},
+      el('time', { className: 'history-time', datetime: h.started_at || '' }, time),
+      el('span', { className: 'history-text' },
+        el('span', { className: 'history-title' }, h.title || '—'),
+        h.artist ? el('span', { className: 'history-artist' }, h.artist) : null),
+      source ? el('span', { className: 'badge' }, source) : null);
+  }));
+  ui.historyEmpty.hidden = historyRows.length > 0;
 }
 
 function showListeners(n) {
@@ -186,7 +252,8 @@ ui.like.addEventListener('click', async () => {
     return;
   }
   try {
-    await signal.request('interaction:send', { station: slug, type: 'like' });
+    await signal.requestQueued('interaction:send', { station: slug, type: 'like' },
+      () => say(ui.likeHint, 'Like sending… (reconnecting)'));
     say(ui.likeHint, '');
   } catch (err) {
     say(ui.likeHint, err.message);
@@ -197,12 +264,27 @@ ui.chatForm.addEventListener('submit', async (e) => {
   e.preventDefault();
   const text = ui.chatText.value.trim();
   if (!text) return;
-  try {
-    await signal.request('chat:send', { station: slug, text });
+  // While the socket reconnects the message waits, shown as sending.
+  let pending = null;
+  const queued = () => {
     ui.chatText.value = '';
+    pending = el('li', { className: 'pending' },
+      el('span', { className: 'chat-user' }, user ? user.username : ''), ' ',
+      el('span', { className: 'chat-text' }, text), ' ',
+      el('span', { className: 'chat-status' }, 'sending…'));
+    ui.chat.append(pending);
+    ui.chatEmpty.hidden = true;
+  };
+  try {
+    await signal.requestQueued('chat:send', { station: slug, text }, queued);
+    if (!pending) ui.chatText.value = '';
     say(ui.chatError, '');
   } catch (err) {
     say(ui.chatError, err.message);
+    // Give the text back, unless something new was typed meanwhile.
+    if (pending && !ui.chatText.value) ui.chatText.value = text;
+  } finally {
+    if (pending) pending.remove();
   }
 });
 
@@ -289,6 +371,7 @@ async function start() {
 
   signal.join(slug);
   signal.connect();
+  void loadHistory();
   try { showUser(await me()); } catch { showUser(null); }
 }
 

@@ -103,6 +103,12 @@ export class Radio {
     this.spare = spare;
   }
 
+  /** prepared: the next PeerConnection is ready, candidates and all. */
+  get prepared() {
+    const pc = this.spare && this.spare.pc;
+    return !!pc && !!pc.localDescription && pc.iceGatheringState === 'complete';
+  }
+
   /** takeSpare hands over the prepared PeerConnection, if any. */
   takeSpare() {
     const spare = this.spare;

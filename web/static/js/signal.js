@@ -8,6 +8,9 @@ const MAX_DELAY = 15000;
 // quickly again instead of continuing the backoff.
 const HEALTHY_AFTER = 5000;
 const REQUEST_TIMEOUT = 10000;
+// How long a message sent while the socket is down waits for it to come
+// back before giving up.
+export const QUEUE_TIMEOUT = 30000;
 
 function backoff(attempt) {
   const base = Math.min(MAX_DELAY, 500 * 2 ** attempt);
@@ -31,6 +34,8 @@ export class Signal {
     this.stopped = false;
     this.seq = 0;
     this.pending = new Map(); // ref → {resolve, reject, timer}
+    this.queue = []; // requests waiting for the socket: {event, data, resolve, reject, timer}
+    this.queueTimeout = QUEUE_TIMEOUT;
     window.addEventListener('online', () => { if (!this.ws) this.connect(); });
   }
 
@@ -58,6 +63,7 @@ export class Signal {
       this.connects++;
       for (const slug of this.rooms) this.send('stream:join', { station: slug });
       this.onStatus('open', { reconnected: this.connects > 1 });
+      this.flushQueue();
     });
     ws.addEventListener('message', (e) => {
       if (ws !== this.ws) return;
@@ -92,6 +98,10 @@ export class Signal {
     const ws = this.ws;
     this.ws = null;
     this.failPending('closed');
+    for (const q of this.queue.splice(0)) {
+      clearTimeout(q.timer);
+      q.reject(new Error('closed'));
+    }
     if (ws) ws.close(1000);
   }
 
@@ -139,6 +149,34 @@ export class Signal {
       }, REQUEST_TIMEOUT);
       this.pending.set(ref, { resolve, reject, timer });
     });
+  }
+
+  /**
+   * requestQueued is request for what a person sends (chat, likes): while
+   * the socket is reconnecting the message waits, in order, and is sent
+   * once the socket is back (after the rooms are joined again). onQueued
+   * is called when it has to wait. After queueTimeout it gives up with an
+   * error that says so.
+   */
+  requestQueued(event, data, onQueued = () => {}) {
+    if (this.open) return this.request(event, data);
+    return new Promise((resolve, reject) => {
+      const q = { event, data, resolve, reject, timer: 0 };
+      q.timer = setTimeout(() => {
+        const i = this.queue.indexOf(q);
+        if (i >= 0) this.queue.splice(i, 1);
+        reject(new Error(`Not sent: the connection did not come back within ${Math.round(this.queueTimeout / 1000)} s.`));
+      }, this.queueTimeout);
+      this.queue.push(q);
+      onQueued();
+    });
+  }
+
+  flushQueue() {
+    for (const q of this.queue.splice(0)) {
+      clearTimeout(q.timer);
+      this.request(q.event, q.data).then(q.resolve, q.reject);
+    }
   }
 
   settle(event, data, ref) {
