@@ -123,6 +123,7 @@ func (n *Node) init() {
 		n.sem = make(chan struct{}, 64)
 		if n.Role == RoleOrigin {
 			n.origin = &originState{events: make(chan onair.Event, 1024), epochs: map[string]int64{}}
+			n.origin.sessions.open = map[string]onair.ListenSession{}
 		}
 	})
 }
@@ -252,6 +253,7 @@ func (n *Node) loop() {
 			gone, slugs := n.table.expire(time.Now())
 			for _, name := range gone {
 				n.log.Info("node went silent; its listeners no longer count", "peer", name)
+				n.endSessionsOf(name)
 			}
 			n.refresh(slugs)
 		case <-n.dirty:

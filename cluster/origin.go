@@ -34,6 +34,12 @@ type Services struct {
 	// HTTP is the origin's whole HTTP handler: forwarded requests are
 	// served by it as if they came in directly.
 	HTTP http.Handler
+	// Audience records the edges' listening sessions and engagement
+	// (the statistics recorder); nil drops them.
+	Audience interface {
+		Session(ls onair.ListenSession)
+		Engagement(station, kind string)
+	}
 }
 
 // originState is what only an origin keeps.
@@ -42,6 +48,8 @@ type originState struct {
 
 	mu     sync.Mutex
 	epochs map[string]int64 // live station → its start, unix ns
+
+	sessions remoteSessions
 }
 
 // Publish takes a station event from the relay (it is one of the relay's
@@ -126,6 +134,9 @@ func (n *Node) startOrigin() error {
 		if err := n.serve(r.subj, r.fn); err != nil {
 			return err
 		}
+	}
+	if _, err := n.nc.Subscribe(subjAudience, n.onAudience); err != nil {
+		return err
 	}
 	n.wg.Go(n.publishEvents)
 	return nil

@@ -88,6 +88,8 @@ func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *s
 		MaxUpload: cfg.Upload.MaxBytes,
 	}
 	rel.Nodes = node.Nodes()
+	// Statistics live with the database, on the origin.
+	rel.OnSession, rtcServer.OnSession, hub.OnEngagement = node.Session, node.Session, node.Engagement
 	socks := node.Sockets()
 	hub.Auth, hub.Control, hub.Stations, hub.Peers, hub.Likes, hub.Mirror = socks, socks, socks, peers{rtcServer}, socks, node
 	if err := hub.Start(); err != nil {
@@ -119,9 +121,11 @@ func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *s
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	err = errors.Join(err, hub.Close())
+	// The relay before the node: its listeners' sessions end while the
+	// origin can still hear of it.
+	err = errors.Join(err, hub.Close(), rel.Close())
 	node.Close()
-	return errors.Join(err, rel.Close())
+	return err
 }
 
 // edgeHandler serves what an edge serves itself and forwards the rest.

@@ -228,6 +228,13 @@ func testCluster(t *testing.T, origin *server, url string) {
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
 		return st.Listeners.HTTP == 1 && st.Listeners.WebRTC == 0
 	})
+	// Edge 2's WebRTC listening session is in the origin's statistics.
+	since, until := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	testutil.Eventually(t, 40*time.Second, "an edge's session in the origin's statistics", func() bool {
+		var rep struct{ Sessions int64 }
+		origin.do("GET", "/api/stations/"+slug+"/stats?from="+since+"&to="+until, tok, nil, &rep)
+		return rep.Sessions >= 1
+	})
 }
 
 func get(t *testing.T, url string) string {

@@ -176,7 +176,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	if node != nil {
 		node.Relay, node.Hub = rel, hub
 		rel.Tap, rel.Nodes, hub.Mirror = node.Tap(), node.Nodes(), node
-		stopCluster, err = startOrigin(cfg, node, cluster.Services{Auth: accounts, Control: ctrl, States: ctrl, Likes: db, HTTP: originHTTP})
+		stopCluster, err = startOrigin(cfg, node, cluster.Services{Auth: accounts, Control: ctrl, States: ctrl, Likes: db, HTTP: originHTTP, Audience: rec})
 		if err != nil {
 			return err
 		}
