@@ -17,6 +17,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -148,6 +149,15 @@ func (n *Node) Start() error {
 		return err
 	}
 	n.js = js
+	// Large bodies travel through the object store: JetStream must be on.
+	ctx, cancel := context.WithTimeout(n.ctx, connectTimeout)
+	_, err = js.AccountInfo(ctx)
+	cancel()
+	if err != nil {
+		nc.Close()
+		n.cancel()
+		return fmt.Errorf("%w: the NATS server at %s has no JetStream (run it with -js): %w", ErrConnect, n.URL, err)
+	}
 	subs := []struct {
 		subj string
 		fn   nats.MsgHandler

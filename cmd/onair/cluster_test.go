@@ -343,3 +343,34 @@ func sineWAV(freq float64, d time.Duration) []byte {
 	}
 	return data
 }
+
+func TestNodeNeedsJetStream(t *testing.T) {
+	bin := needTool(t, "nats-server")
+	_, port, _ := net.SplitHostPort(freePort(t))
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", port) // no -js
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	testutil.Eventually(t, 10*time.Second, "nats-server to listen", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	cfg := configs.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Cluster.Role, cfg.Cluster.Node, cfg.Cluster.NATSURL = "edge", "e", "nats://127.0.0.1:"+port
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = serve(context.Background(), &cfg, ln, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "no JetStream") {
+		t.Fatalf("start against a NATS server without JetStream: %v", err)
+	}
+}
