@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"io"
@@ -10,7 +11,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -373,4 +376,75 @@ func TestNodeNeedsJetStream(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no JetStream") {
 		t.Fatalf("start against a NATS server without JetStream: %v", err)
 	}
+}
+
+// TestSIGKILLedEdge kills an edge process with SIGKILL: the other edge's
+// listener plays on, and the dead edge's listener stops counting within
+// 15 s.
+func TestSIGKILLedEdge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an edge as a child process")
+	}
+	addr := freePort(t)
+	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.EmbeddedNATS = addr })
+	e1 := startNode(t, "edge", "edge-1", func(c *configs.Cluster) { c.NATSURL = "nats://" + addr })
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(),
+		childEnv+"=serve\x1f--http.addr\x1f127.0.0.1:0",
+		"ONAIR_DATA_DIR="+t.TempDir(), "ONAIR_WEBRTC_LOOPBACK_ONLY=true",
+		"ONAIR_CLUSTER_ROLE=edge", "ONAIR_CLUSTER_NODE=edge-2", "ONAIR_CLUSTER_NATS_URL=nats://"+addr)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		re := regexp.MustCompile(`msg="onair edge serving" addr=(\S+)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addrc <- m[1]
+			}
+		}
+	}()
+	var e2 string
+	select {
+	case a := <-addrc:
+		e2 = "http://" + a
+	case <-time.After(60 * time.Second):
+		t.Fatal("the child edge did not start")
+	}
+
+	tok := origin.owner("deejay")
+	slug, _ := origin.liveStation(tok, "Kill FM", "tone440.mp3")
+	for _, e := range []string{e1.URL, e2} {
+		testutil.Eventually(t, 10*time.Second, "the station on "+e, func() bool { return streamStatus(e+"/stream/"+slug) == 200 })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	l1 := listenICY(t, ctx, e1.URL+"/stream/"+slug)
+	l2 := listenICY(t, ctx, e2+"/stream/"+slug)
+	l1.readUntil("1 s on edge 1", func() bool { return len(l1.audio) >= 16000 })
+	l2.readUntil("1 s on edge 2", func() bool { return len(l2.audio) >= 16000 })
+	testutil.Eventually(t, 15*time.Second, "both listeners counted", func() bool {
+		var st stationJSON
+		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
+		return st.Listeners.HTTP == 2
+	})
+
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	from := len(l1.audio)
+	l1.readUntil("3 s more on edge 1", func() bool { return len(l1.audio) >= from+48000 })
+	testutil.Eventually(t, 15*time.Second, "the killed edge's listener to stop counting", func() bool {
+		var st stationJSON
+		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
+		return st.Listeners.HTTP == 1
+	})
 }
