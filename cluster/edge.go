@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -16,6 +17,9 @@ import (
 // edgeState is what only an edge keeps: the feeds of its replicas.
 type edgeState struct {
 	msgs chan *nats.Msg // events and state, in the order they came
+	// heard is when the origin's state last came (unix ns): an origin
+	// silent for longer than originSilence has no live stations.
+	heard atomic.Int64
 
 	mu     sync.Mutex
 	feeds  map[string]*stationFeed
@@ -116,6 +120,7 @@ func (n *Node) syncState() {
 
 // reconcile makes the replicas match the origin's live stations.
 func (n *Node) reconcile(st *stateMsg) {
+	n.edge.heard.Store(time.Now().UnixNano())
 	if len(st.Stations) > maxStations {
 		n.drop(ErrBadMessage)
 		return
@@ -185,6 +190,24 @@ func (n *Node) stopReplica(slug string) {
 	}
 	if err := n.Relay.Stop(slug); err == nil {
 		n.log.Info("replica off air", "station", slug)
+	}
+}
+
+// originSilence is how long an edge waits for the origin's state (sent
+// every heartbeat, 2 s by default) before it takes its replicas off air:
+// the origin is gone, and listeners must not wait for audio that will not
+// come.
+func (n *Node) originSilence() time.Duration { return 3 * max(n.heartbeat(), 2*time.Second) }
+
+// checkOrigin drops the replicas of an origin that fell silent.
+func (n *Node) checkOrigin(now time.Time) {
+	heard := time.Unix(0, n.edge.heard.Load())
+	if now.Sub(heard) <= n.originSilence() || len(n.Relay.Live()) == 0 {
+		return
+	}
+	n.log.Warn("the origin has been silent; closing this node's listeners", "since", heard)
+	for _, slug := range n.Relay.Live() {
+		n.stopReplica(slug)
 	}
 }
 

@@ -266,6 +266,9 @@ func (n *Node) loop() {
 				n.endSessionsOf(name)
 			}
 			n.refresh(slugs)
+			if n.edge != nil {
+				n.checkOrigin(time.Now())
+			}
 		case <-n.dirty:
 			if n.edge != nil {
 				n.followDemand()

@@ -448,3 +448,43 @@ func TestSIGKILLedEdge(t *testing.T) {
 		return st.Listeners.HTTP == 1
 	})
 }
+
+// TestOriginLoss: with NATS still up, an origin that goes away takes its
+// stations off the edges within seconds, so listeners are closed rather
+// than left waiting; the edge stays healthy.
+func TestOriginLoss(t *testing.T) {
+	addr := freePort(t)
+	bus, err := cluster.StartEmbedded(addr, t.TempDir(), "bus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bus.Close)
+	url := "nats://" + addr
+	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.NATSURL = url })
+	edge := startNode(t, "edge", "edge-1", func(c *configs.Cluster) { c.NATSURL = url })
+	tok := origin.owner("deejay")
+	slug, _ := origin.liveStation(tok, "Lost FM", "tone440.mp3")
+	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
+	l.readUntil("1 s of audio", func() bool { return len(l.audio) >= 16000 })
+
+	origin.stop()
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, l.rd)
+		done <- err
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the edge's listener was left waiting after the origin went away")
+	}
+	if st := streamStatus(edge.URL + "/stream/" + slug); st != 404 {
+		t.Fatalf("the lost origin's station answers %d on the edge, want 404", st)
+	}
+	if st := healthz(edge.URL); st != 200 {
+		t.Fatalf("healthz %d: the edge is still in the cluster", st)
+	}
+}
