@@ -17,7 +17,7 @@ import (
 // edgeState is what only an edge keeps: the feeds of its replicas.
 type edgeState struct {
 	msgs chan *nats.Msg // events and state, in the order they came
-	// heard is when the origin's state last came (unix ns): an origin
+	// heard is when the origin was last heard of (unix ns): an origin
 	// silent for longer than originSilence has no live stations.
 	heard atomic.Int64
 
@@ -87,6 +87,8 @@ func (n *Node) followOrigin() {
 		case <-n.ctx.Done():
 			return
 		case m := <-n.edge.msgs:
+			// Any word from the origin shows it is there.
+			n.edge.heard.Store(time.Now().UnixNano())
 			if m.Subject == subjState {
 				var st stateMsg
 				if n.decode(m, &st) {

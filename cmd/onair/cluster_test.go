@@ -25,14 +25,14 @@ import (
 
 // startNode starts a cluster node in the test process: an origin (with
 // the admin account) or an edge.
-func startNode(t *testing.T, role, name string, set func(*configs.Cluster)) *server {
+func startNode(t *testing.T, role, name string, set func(*configs.Config)) *server {
 	t.Helper()
 	cfg := configs.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Admin.Password = adminPassword
 	cfg.WebRTC.LoopbackOnly = true
 	cfg.Cluster.Role, cfg.Cluster.Node = role, name
-	set(&cfg.Cluster)
+	set(&cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -74,13 +74,13 @@ func natsServer(t *testing.T) string {
 
 func TestClusterEmbeddedNATS(t *testing.T) {
 	addr := freePort(t)
-	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.EmbeddedNATS = addr })
+	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.EmbeddedNATS = addr })
 	testCluster(t, origin, "nats://"+addr)
 }
 
 func TestClusterDebianNATS(t *testing.T) {
 	url := natsServer(t)
-	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.NATSURL = url })
+	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
 	testCluster(t, origin, url)
 }
 
@@ -96,7 +96,7 @@ func streamStatus(url string) int {
 
 func testCluster(t *testing.T, origin *server, url string) {
 	edge := func(name string) *server {
-		return startNode(t, "edge", name, func(c *configs.Cluster) { c.NATSURL = url })
+		return startNode(t, "edge", name, func(c *configs.Config) { c.Cluster.NATSURL = url })
 	}
 	e1, e2 := edge("edge-1"), edge("edge-2")
 	tok := origin.owner("deejay")
@@ -285,8 +285,8 @@ func TestEdgeNATSOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := "nats://" + addr
-	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.NATSURL = url })
-	edge := startNode(t, "edge", "edge-1", func(c *configs.Cluster) { c.NATSURL = url })
+	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
+	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = url })
 	tok := origin.owner("deejay")
 	slug, _ := origin.liveStation(tok, "Outage FM", "tone440.mp3")
 	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
@@ -386,8 +386,8 @@ func TestSIGKILLedEdge(t *testing.T) {
 		t.Skip("starts an edge as a child process")
 	}
 	addr := freePort(t)
-	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.EmbeddedNATS = addr })
-	e1 := startNode(t, "edge", "edge-1", func(c *configs.Cluster) { c.NATSURL = "nats://" + addr })
+	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.EmbeddedNATS = addr })
+	e1 := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = "nats://" + addr })
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		childEnv+"=serve\x1f--http.addr\x1f127.0.0.1:0",
@@ -460,8 +460,8 @@ func TestOriginLoss(t *testing.T) {
 	}
 	t.Cleanup(bus.Close)
 	url := "nats://" + addr
-	origin := startNode(t, "origin", "origin", func(c *configs.Cluster) { c.NATSURL = url })
-	edge := startNode(t, "edge", "edge-1", func(c *configs.Cluster) { c.NATSURL = url })
+	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
+	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = url })
 	tok := origin.owner("deejay")
 	slug, _ := origin.liveStation(tok, "Lost FM", "tone440.mp3")
 	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
@@ -487,4 +487,11 @@ func TestOriginLoss(t *testing.T) {
 	if st := healthz(edge.URL); st != 200 {
 		t.Fatalf("healthz %d: the edge is still in the cluster", st)
 	}
+
+	// The origin comes back on its data: the station is live again, and
+	// the edge serves it again.
+	startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL, c.DataDir = url, origin.dataDir })
+	testutil.Eventually(t, 20*time.Second, "the station back on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	l2 := listenICY(t, ctx, edge.URL+"/stream/"+slug)
+	l2.readUntil("1 s of audio from the restarted origin", func() bool { return len(l2.audio) >= 16000 })
 }
