@@ -347,8 +347,11 @@ func (m *mountFeed) burst() {
 }
 
 func (m *mountFeed) onChunk(msg *nats.Msg) {
-	var cm chunkMsg
-	if !m.n.decode(msg, &cm) {
+	m.n.stats.received.Add(1)
+	m.n.stats.bytesIn.Add(int64(len(msg.Data)))
+	cm, err := unmarshalChunk(msg.Data)
+	if err != nil {
+		m.n.drop(err)
 		return
 	}
 	c, err := cm.chunk()
@@ -400,11 +403,13 @@ func (n *Node) startPackets(f *stationFeed) {
 	}
 	slug, epoch := f.slug, f.epoch
 	sub, err := n.nc.Subscribe(stationSubject(slug, outputKind(relay.OutputOpus)), func(msg *nats.Msg) {
-		var pm packetMsg
-		if !n.decode(msg, &pm) {
-			return
+		n.stats.received.Add(1)
+		n.stats.bytesIn.Add(int64(len(msg.Data)))
+		pm, err := unmarshalPacket(msg.Data)
+		if err == nil {
+			err = pm.check()
 		}
-		if err := pm.check(); err != nil {
+		if err != nil {
 			n.drop(err)
 			return
 		}

@@ -73,12 +73,17 @@ func TestEdgeTakesOnlyGoodChunksInOrder(t *testing.T) {
 	}
 	e := started.UnixNano()
 	subj := stationSubject("jazz", "mp3")
-	pub(subj, chunk(5, e, 'a'))
-	pub(subj, chunk(3, e, 'x'))                                                        // older than the last: dropped
-	pub(subj, chunk(6, e+1, 'y'))                                                      // another run of the station: dropped
-	pub(subj, chunkMsg{Epoch: e, Seq: 7, Dur: int64(time.Second), Data: []byte("zz")}) // no marks: dropped
-	nc.Publish(subj, []byte("not json"))
-	pub(subj, chunk(6, e, 'b'))
+	frame := func(m chunkMsg) {
+		if err := nc.Publish(subj, m.marshal()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	frame(chunk(5, e, 'a'))
+	frame(chunk(3, e, 'x'))                                                        // older than the last: dropped
+	frame(chunk(6, e+1, 'y'))                                                      // another run of the station: dropped
+	frame(chunkMsg{Epoch: e, Seq: 7, Dur: int64(time.Second), Data: []byte("zz")}) // no marks: dropped
+	nc.Publish(subj, []byte("not a frame"))
+	frame(chunk(6, e, 'b'))
 	got := make([]byte, 20)
 	if _, err := io.ReadFull(resp.Body, got); err != nil {
 		t.Fatal(err)

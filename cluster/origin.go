@@ -83,7 +83,8 @@ func (t *tap) Chunk(slug string, out relay.Output, c relay.Chunk) {
 	if !n.table.Wants(slug, out) {
 		return
 	}
-	n.publishJSON(stationSubject(slug, outputKind(out)), newChunkMsg(n.epoch(slug), c))
+	cm := newChunkMsg(n.epoch(slug), c)
+	n.publish(stationSubject(slug, outputKind(out)), cm.marshal())
 }
 
 // Packet publishes an Opus packet when another node has a WebRTC peer.
@@ -92,7 +93,8 @@ func (t *tap) Packet(slug string, pkt []byte, at48 int64, dur time.Duration) {
 	if !n.table.Wants(slug, relay.OutputOpus) {
 		return
 	}
-	n.publishJSON(stationSubject(slug, outputKind(relay.OutputOpus)), packetMsg{Epoch: n.epoch(slug), Sent: time.Now().UnixNano(), At48: at48, Dur: int64(dur), Data: pkt})
+	pm := packetMsg{Epoch: n.epoch(slug), Sent: time.Now().UnixNano(), At48: at48, Dur: int64(dur), Data: pkt}
+	n.publish(stationSubject(slug, outputKind(relay.OutputOpus)), pm.marshal())
 }
 
 // epoch is the station's start: chunks of an earlier run of the station
