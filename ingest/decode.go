@@ -62,7 +62,7 @@ func (in *Ingester) check(ctx context.Context, name string, f *os.File, size int
 	if err != nil {
 		return onair.Track{}, nil, decodeError(name, err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }() // read-only: nothing to lose
 	if format == onair.FormatFLAC {
 		t.SampleRate, t.Channels = s.SampleRate(), s.Channels()
 		if l, ok := s.(interface{ Length() int64 }); ok {
@@ -227,7 +227,7 @@ func Analyze(ctx context.Context, path, format string) (onair.Analysis, error) {
 	if err != nil {
 		return onair.Analysis{}, fmt.Errorf("ingest: analyze: %w", err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }() // read-only: nothing to lose
 	maxFrames := int64(DefaultMaxDuration.Seconds()*float64(s.SampleRate())) + 1
 	_, res, err := measure(ctx, s, maxFrames)
 	if err != nil {

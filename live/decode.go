@@ -122,7 +122,7 @@ func (d *mp3Decoder) fail(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return io.EOF
 	}
-	return fmt.Errorf("live: mp3: %w: %v", ErrDecode, err)
+	return fmt.Errorf("live: mp3: %w: %w", ErrDecode, err)
 }
 
 // guardReader counts the bytes read since the last audio frame and fails
@@ -295,7 +295,7 @@ func (d *oggDecoder) begin(p []byte) error {
 	case "vorbis":
 		d.vorb = &vorbis.Decoder{}
 		if err := safely(func() error { return d.vorb.ReadHeader(p) }); err != nil {
-			return fmt.Errorf("live: ogg/vorbis: %w: %v", ErrDecode, err)
+			return fmt.Errorf("live: ogg/vorbis: %w: %w", ErrDecode, err)
 		}
 		d.heads = 1
 	}
@@ -319,7 +319,7 @@ func (d *oggDecoder) packet(p []byte) ([]float32, error) {
 		}
 		n, err := d.opus.Decode(p, d.pcm)
 		if err != nil {
-			return nil, fmt.Errorf("live: ogg/opus: %w: %v", ErrDecode, err)
+			return nil, fmt.Errorf("live: ogg/opus: %w: %w", ErrDecode, err)
 		}
 		return d.pcm[:n*d.ch], nil
 	default:
@@ -331,7 +331,7 @@ func (d *oggDecoder) packet(p []byte) ([]float32, error) {
 				d.comments(p[7:])
 			}
 			if err := safely(func() error { return d.vorb.ReadHeader(p) }); err != nil {
-				return nil, fmt.Errorf("live: ogg/vorbis: %w: %v", ErrDecode, err)
+				return nil, fmt.Errorf("live: ogg/vorbis: %w: %w", ErrDecode, err)
 			}
 			d.heads++
 			if d.heads == 3 && d.pcm == nil {
@@ -348,7 +348,7 @@ func (d *oggDecoder) packet(p []byte) ([]float32, error) {
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("live: ogg/vorbis: %w: %v", ErrDecode, err)
+			return nil, fmt.Errorf("live: ogg/vorbis: %w: %w", ErrDecode, err)
 		}
 		return out, nil
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/testutil"
 	"github.com/onairfm/onair/relay"
 	"github.com/onairfm/onair/relay/icy"
 )
@@ -295,24 +296,10 @@ func (l *listener) hears(t *testing.T, what string, from int64, freq float64) {
 	}
 }
 
-// tool finds an external program, skipping the test without it unless
-// CI is set.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 // encode makes a few seconds of a tone with ffmpeg in the given format.
 func encode(t *testing.T, freq int, secs float64, args ...string) []byte {
 	t.Helper()
-	ff := tool(t, "ffmpeg")
+	ff := testutil.NeedTool(t, "ffmpeg")
 	cmd := exec.Command(ff, append([]string{"-hide_banner", "-loglevel", "error", "-f", "lavfi",
 		"-i", fmt.Sprintf("sine=frequency=%d:sample_rate=48000:duration=%v", freq, secs)}, append(args, "-")...)...)
 	var out, stderr bytes.Buffer

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // runTool starts an external source client until the test ends, keeping
@@ -95,7 +97,7 @@ func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }
 // (SOURCE) MP3 sources and as Ogg Opus and Ogg Vorbis sources: an HTTP
 // listener hears its tone, then the playlist again when it stops.
 func TestRealSourceClients(t *testing.T) {
-	ff := tool(t, "ffmpeg")
+	ff := testutil.NeedTool(t, "ffmpeg")
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -132,7 +134,7 @@ func TestRealSourceClients(t *testing.T) {
 // names its title with Icecast's metadata call, as it does on a track
 // change.
 func TestLiquidsoapSource(t *testing.T) {
-	ls := tool(t, "liquidsoap")
+	ls := testutil.NeedTool(t, "liquidsoap")
 	e := newEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -167,7 +169,7 @@ output.icecast(%%mp3(bitrate=128), host=%q, port=%s, mount="stream/test", user="
 // TestOggTagsNameTheSource: the TITLE and ARTIST an Ogg source puts in
 // its stream's tags (ffmpeg's -metadata) become the station's title.
 func TestOggTagsNameTheSource(t *testing.T) {
-	ff := tool(t, "ffmpeg")
+	ff := testutil.NeedTool(t, "ffmpeg")
 	for _, codec := range []string{"libopus", "libvorbis"} {
 		t.Run(codec, func(t *testing.T) {
 			e := newEnv(t)

@@ -51,11 +51,29 @@ func BenchmarkStationEngine(b *testing.B) {
 			for _, k := range c.mounts {
 				s.mounts[k].listeners++
 			}
-			if c.awake && len(c.mounts) == 0 {
-				// Render with no encoder: a WebRTC-less wake.
-				s.wakeUp(true)
-			}
 			const op = 10 * time.Second
+			if c.awake && len(c.mounts) == 0 {
+				// Render with no encoder: the station's own loop, less the
+				// outputs() check that would put it back to sleep.
+				s.wakeUp(false)
+				b.ReportAllocs()
+				cpu0 := benchCPU()
+				for b.Loop() {
+					for end := s.pos + s.clk.frames(op); s.pos < end; {
+						if s.pos >= s.next {
+							if !s.advance(0) {
+								b.Fatal("station stopped")
+							}
+							continue
+						}
+						e := min(end, s.next, s.pos+blockFrames)
+						s.render(s.pos, e, true)
+						s.pos = e
+					}
+				}
+				reportRealtime(b, op, benchCPU()-cpu0)
+				return
+			}
 			step := 20 * time.Millisecond
 			if len(c.mounts) > 0 || !c.awake {
 				step = r.chunkDuration()

@@ -7,8 +7,6 @@ import (
 )
 
 var (
-	errNoTrack = errors.New("relay: no track open")
-
 	// ErrNotLive is returned for a station that is not on air.
 	ErrNotLive = onair.Errorf(onair.ENotFound, "station is not live")
 	// ErrNoTracks is returned when a station has nothing it can play.

@@ -54,7 +54,6 @@ type Feed struct {
 	excess   time.Time // since when the feed holds more than it needs
 	last     time.Time // last Write
 	closed   bool
-	bytesIn  int64
 	dropped  int64 // frames dropped for a producer ahead of the clock
 	underrun int64 // frames of silence the clock had to play
 	endOnce  sync.Once

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/onairfm/onair"
@@ -42,7 +43,9 @@ func icyBlock(np *onair.NowPlaying) []byte {
 type mp3Encoder struct {
 	ring    *ring
 	rate    int
-	bitrate int
+	bitrate int // of enc
+	want    int // the bitrate the station asks for; applied at begin
+	icyBR   *atomic.Int64
 	enc     *mp3enc.Encoder
 	build   chunkBuilder
 	fed     int64 // mix frames handed to the encoder since begin
@@ -58,12 +61,15 @@ type pendingTitle struct {
 	title *title
 }
 
-func newMP3Encoder(r *ring, rate, bitrate int) (*mp3Encoder, error) {
+// newMP3Encoder makes the MP3 mount's encoder; icyBR is where listeners'
+// icy-br header reads the bitrate it encodes at.
+func newMP3Encoder(r *ring, rate, bitrate int, icyBR *atomic.Int64) (*mp3Encoder, error) {
 	enc, err := mp3enc.New(rate, 2, bitrate)
 	if err != nil {
 		return nil, fmt.Errorf("relay: mp3 encoder: %w", err)
 	}
-	e := &mp3Encoder{ring: r, rate: rate, bitrate: bitrate, enc: enc}
+	icyBR.Store(int64(bitrate))
+	e := &mp3Encoder{ring: r, rate: rate, bitrate: bitrate, enc: enc, icyBR: icyBR}
 	frameDur := time.Duration(enc.SamplesPerFrame()) * time.Second / time.Duration(rate)
 	e.emit = func(frame []byte, at int64) {
 		for len(e.pending) > 0 && e.pending[0].at <= at {
@@ -75,7 +81,23 @@ func newMP3Encoder(r *ring, rate, bitrate int) (*mp3Encoder, error) {
 	return e, nil
 }
 
+// setBitrate makes the encoder use bitrate from its next begin: a player
+// connected to the mount keeps the stream it started with.
+func (e *mp3Encoder) setBitrate(bitrate int) { e.want = bitrate }
+
+// apply switches to the bitrate asked for, when it differs.
+func (e *mp3Encoder) apply() {
+	if e.want == 0 || e.want == e.bitrate {
+		return
+	}
+	if enc, err := mp3enc.New(e.rate, 2, e.want); err == nil {
+		e.enc, e.bitrate = enc, e.want
+		e.icyBR.Store(int64(e.bitrate))
+	}
+}
+
 func (e *mp3Encoder) begin(at int64) {
+	e.apply()
 	e.enc.Reset()
 	e.fed, e.base = 0, at
 	e.pending = e.pending[:0]

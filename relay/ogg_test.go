@@ -96,13 +96,7 @@ func TestOggOpusMountChainsTitlesAndDecodes(t *testing.T) {
 	}
 
 	// What a real decoder makes of it: no error, and two links.
-	ffmpeg, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ffmpeg is missing")
-		}
-		t.Skip("ffmpeg not installed")
-	}
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	f := filepath.Join(t.TempDir(), "x.opus")
 	if err := os.WriteFile(f, got.Bytes(), 0o600); err != nil {
 		t.Fatal(err)

@@ -91,9 +91,3 @@ func (r *recent) replay(from int64, title func(*title), pcm func(block []float32
 		}
 	}
 }
-
-// reset forgets everything.
-func (r *recent) reset() {
-	r.held = 0
-	r.titles = r.titles[:0]
-}

@@ -202,9 +202,8 @@ func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOpti
 			s.log.Warn("track cannot be played; it sounds as silence", "track", t.ID, "err", err)
 		},
 	}
-	s.bitrate.Store(int64(a.MP3Bitrate))
 	mp3Ring, oggRing := newRing(r.ringSize()), newRing(r.ringSize())
-	mp3, err := newMP3Encoder(mp3Ring, a.SampleRate, a.MP3Bitrate)
+	mp3, err := newMP3Encoder(mp3Ring, a.SampleRate, a.MP3Bitrate, &s.bitrate)
 	if err != nil {
 		cancel()
 		return nil, err

@@ -288,6 +288,12 @@ func (s *station) setPlaylist(tracks []onair.Track, shuffle, loop bool) bool {
 func (s *station) setAudio(a onair.AudioSettings) bool {
 	a.SampleRate = s.rate
 	s.audio = a
+	if mp3, ok := s.mounts[mountMP3].enc.(*mp3Encoder); ok && a.MP3Bitrate > 0 {
+		mp3.setBitrate(a.MP3Bitrate)
+		if !s.mounts[mountMP3].on {
+			mp3.apply() // nobody hears it: the next listener gets the new one
+		}
+	}
 	s.mu.Lock()
 	s.info.Audio = a
 	s.mu.Unlock()

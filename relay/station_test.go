@@ -9,6 +9,7 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/audio/mix"
+	"github.com/onairfm/onair/ingest/mp3"
 	"github.com/onairfm/onair/internal/audiotest"
 	"github.com/onairfm/onair/relay/icy"
 )
@@ -315,5 +316,35 @@ func TestStartAtAJingle(t *testing.T) {
 	s := testStation(t, r, StationInfo{Slug: "t"}, tracks, PlayOptions{StartTrackID: 2})
 	if np := s.nowPlaying(); np.TrackID != 2 || np.Source != onair.SourceJingle {
 		t.Fatalf("playing %d from %q, want the jingle", np.TrackID, np.Source)
+	}
+}
+
+func TestMP3BitrateChangesForTheNextListener(t *testing.T) {
+	dir, tracks := mediaDir(t, "tone440.mp3")
+	r := &Relay{MediaDir: dir, ChunkDuration: 100 * time.Millisecond}
+	s := testStation(t, r, StationInfo{Slug: "t", Audio: onair.AudioSettings{MP3Bitrate: 128000}}, tracks, PlayOptions{Loop: true})
+	tune(s, mountMP3)
+	drive(t, s, time.Second, 20*time.Millisecond)
+	s.setAudio(onair.AudioSettings{MP3Bitrate: 192000})
+	if got := s.bitrate.Load(); got != 128000 {
+		t.Fatalf("icy-br %d while a listener hears 128 kbit/s", got)
+	}
+	// The listener leaves; the next one gets the new bitrate.
+	s.mu.Lock()
+	s.mounts[mountMP3].listeners--
+	s.mu.Unlock()
+	s.outputs()
+	tune(s, mountMP3)
+	s.outputs()
+	if got := s.bitrate.Load(); got != 192000 {
+		t.Fatalf("icy-br %d for the next listener, want 192000", got)
+	}
+	c := held(s, mountMP3)
+	if len(c) == 0 {
+		t.Fatal("no burst for the next listener")
+	}
+	h, err := mp3.ParseHeader(c[0].data)
+	if err != nil || h.Bitrate != 192000 {
+		t.Fatalf("first frame %+v, %v: want 192 kbit/s", h, err)
 	}
 }

@@ -83,7 +83,7 @@ func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 	b.mu.Lock()
 	if b.holds == 0 || len(p) > batchSlot || !addr.Addr().Unmap().Is4() {
 		b.mu.Unlock()
-		return b.UDPConn.WriteToUDPAddrPort(p, addr)
+		return b.WriteToUDPAddrPort(p, addr)
 	}
 	i := b.n
 	n := copy(b.bufs[i], p)
@@ -102,7 +102,7 @@ func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 
 // ReadFromAddrPort reads a datagram without allocating its address.
 func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
-	return b.UDPConn.ReadFromUDPAddrPort(p)
+	return b.ReadFromUDPAddrPort(p)
 }
 
 // WriteTo is WriteToAddrPort for callers that hold a net.Addr.

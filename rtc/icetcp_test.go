@@ -126,7 +126,7 @@ func selectedPair(pc *webrtc.PeerConnection) (string, error) {
 	}
 	pair, err := trs[0].Receiver().Transport().ICETransport().GetSelectedCandidatePair()
 	if err != nil || pair == nil {
-		return "", fmt.Errorf("no selected pair: %v", err)
+		return "", fmt.Errorf("no selected pair: %w", err)
 	}
 	return pair.Local.Protocol.String(), nil
 }

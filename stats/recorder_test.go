@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"path/filepath"
 	"sync"
@@ -187,7 +188,7 @@ func TestCloseEndsOpenSessions(t *testing.T) {
 	if rep.Sessions != 1 || rep.AvgSessionS != 90 {
 		t.Errorf("sessions %d avg %v, want 1 and 90", rep.Sessions, rep.AvgSessionS)
 	}
-	if err := r.Flush(ctx); err != ErrClosed {
+	if err := r.Flush(ctx); !errors.Is(err, ErrClosed) {
 		t.Errorf("Flush after Close = %v, want ErrClosed", err)
 	}
 }

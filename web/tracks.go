@@ -199,7 +199,7 @@ func (s *Server) trackArt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("web: cover art of track %d: %w", id, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("web: cover art of track %d: %w", id, err)

@@ -12,21 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// needFFmpeg finds ffmpeg; without it the test skips, except in CI, where
-// everything the tests use is installed.
-func needFFmpeg(t testing.TB) string {
-	t.Helper()
-	path, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ffmpeg is not installed; .ci/run must install it")
-		}
-		t.Skip("ffmpeg not installed")
-	}
-	return path
-}
+	"github.com/onairfm/onair/internal/testutil"
+)
 
 // Generate renders an ffmpeg filter graph (lavfi sources, output label
 // [out]) to d seconds of interleaved float32 PCM at rate with ch channels.
@@ -110,7 +98,7 @@ func MeasureFFmpeg(t testing.TB, ffmpeg string, pcm []float32, rate, ch int) (lu
 // within 0.3 dB (the observed differences are logged; they are far
 // smaller).
 func TestAgainstFFmpeg(t *testing.T) {
-	ffmpeg := needFFmpeg(t)
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	noise2 := func(color string, amp float64) string {
 		return fmt.Sprintf("anoisesrc=color=%s:amplitude=%g:seed=1[a];anoisesrc=color=%[1]s:amplitude=%[2]g:seed=2[b];[a][b]amerge[out]", color, amp)
 	}

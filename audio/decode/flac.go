@@ -36,7 +36,7 @@ func openFLAC(path string) (*flacStream, error) {
 	s, err := flac.NewSeek(f)
 	if err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("decode: open %s: flac: %w: %v", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("decode: open %s: flac: %w: %w", path, ErrCorrupt, err)
 	}
 	in := s.Info
 	switch {
@@ -123,7 +123,7 @@ func (d *flacStream) next() error {
 		return io.EOF
 	}
 	if err != nil {
-		return fmt.Errorf("decode: flac: %w: %v", ErrCorrupt, err)
+		return fmt.Errorf("decode: flac: %w: %w", ErrCorrupt, err)
 	}
 	switch {
 	case fr.Channels.Count() != d.ch,
@@ -152,7 +152,7 @@ func (d *flacStream) SeekFrame(frame int64) error {
 	}
 	start, err := d.s.Seek(uint64(frame))
 	if err != nil {
-		d.err = fmt.Errorf("decode: flac: seek: %w: %v", ErrCorrupt, err)
+		d.err = fmt.Errorf("decode: flac: seek: %w: %w", ErrCorrupt, err)
 		return d.err
 	}
 	d.pos = int64(start)

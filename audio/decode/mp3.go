@@ -70,7 +70,7 @@ func (m *mp3Stream) start() error {
 		if m.feed.frames == 0 {
 			return ErrNoAudio
 		}
-		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	m.dec = dec
 	return nil
@@ -129,7 +129,7 @@ func (m *mp3Stream) end(err error) error {
 		return m.feed.err
 	}
 	if !errors.Is(err, io.EOF) {
-		return fmt.Errorf("decode: mp3: %w: %v", ErrCorrupt, err)
+		return fmt.Errorf("decode: mp3: %w: %w", ErrCorrupt, err)
 	}
 	if m.produced < m.feed.samples {
 		return fmt.Errorf("decode: mp3: %w: the decoder stopped after %d of %d samples",

@@ -220,7 +220,7 @@ func (w *wavStream) Read(dst []float32) (int, error) {
 	raw := w.raw[:nb]
 	if _, err := io.ReadFull(w.br, raw); err != nil {
 		// ParseWAV checked the size: the file changed under us.
-		return 0, fmt.Errorf("decode: wav: %w: %v", ErrCorrupt, err)
+		return 0, fmt.Errorf("decode: wav: %w: %w", ErrCorrupt, err)
 	}
 	n := len(raw) / w.width
 	if w.width == 2 {

@@ -40,9 +40,10 @@ type Limiter struct {
 	hold      int     // extra frames the gain stays down on each side of a peak
 	latency   int
 
-	ip   *analysis.Interpolator
-	w    [][]float32 // per channel: latency frames of history, then a block
-	peak []float32   // per frame of a block: the detected true peak
+	ip     *analysis.Interpolator // nil: sample peaks (NewSamplePeak)
+	detect int                    // frames from a frame's arrival to its verdict
+	w      [][]float32            // per channel: latency frames of history, then a block
+	peak   []float32              // per frame of a block: the detected true peak
 
 	// Sliding minimum of the required gain over look+2*hold frames: a
 	// ring of (frame, gain) increasing in both, only gains below 1.
@@ -76,8 +77,8 @@ func New(rate, channels int, ceilingDBTP float64) *Limiter {
 	// The detector's verdict on frame m comes once the run of samples
 	// around it is in: detect frames after it arrives. The gain that
 	// covers frame m is then ready look+hold-1 frames later.
-	detect := analysis.InterpolatorTaps - 1 - analysis.Centre
-	l.latency = detect + l.look + l.hold - 1
+	l.detect = analysis.InterpolatorTaps - 1 - analysis.Centre
+	l.latency = l.detect + l.look + l.hold - 1
 	l.w = make([][]float32, channels)
 	for c := range l.w {
 		l.w[c] = make([]float32, l.latency+blockFrames)
@@ -88,6 +89,17 @@ func New(rate, channels int, ceilingDBTP float64) *Limiter {
 	l.minGain = make([]float32, window+1)
 	l.box = make([]float64, l.look)
 	l.Reset()
+	return l
+}
+
+// NewSamplePeak returns a limiter that holds the sample peak, not the true
+// peak, at or under ceilingDB (dBFS): for a guard in front of an encoder
+// whose input must not exceed a level (shine's fixed-point filter bank),
+// where peaks between samples do not matter. It skips the 4x oversampled
+// search, which is most of a limiter's cost on loud material.
+func NewSamplePeak(rate, channels int, ceilingDB float64) *Limiter {
+	l := New(rate, channels, ceilingDB)
+	l.ip = nil
 	return l
 }
 
@@ -146,6 +158,11 @@ func (l *Limiter) block(pcm []float32, n int) {
 	peak := l.peak[:n]
 	clear(peak)
 	for c := range ch {
+		if l.ip == nil {
+			// The sample the interpolator's run would be centred on.
+			samplePeaks(l.w[c][d-l.detect:d-l.detect+n], l.threshold, peak)
+			continue
+		}
 		l.ip.Peaks(l.w[c][first:d+n], l.threshold, peak)
 	}
 	quiet := l.idle()
@@ -232,4 +249,17 @@ func (l *Limiter) gain(p float32) float64 {
 	}
 	l.sum += l.rel - old
 	return l.sum / float64(l.look)
+}
+
+// samplePeaks raises peak[i] to |x[i]| where that exceeds threshold, as
+// Interpolator.Peaks does for true peaks.
+func samplePeaks(x []float32, threshold float32, peak []float32) {
+	for i, v := range x {
+		if v < 0 {
+			v = -v
+		}
+		if v > threshold && v > peak[i] {
+			peak[i] = v
+		}
+	}
 }

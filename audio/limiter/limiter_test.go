@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/onairfm/onair/audio/analysis"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 const ceiling = -1.0 // dBTP, the station's
@@ -167,13 +168,7 @@ func TestCeiling(t *testing.T) {
 
 // ffmpeg's ebur128 agrees that the output is under the ceiling.
 func TestCeilingFFmpeg(t *testing.T) {
-	ffmpeg, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ffmpeg is not installed; .ci/run must install it")
-		}
-		t.Skip("ffmpeg not installed")
-	}
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	for _, tt := range loudSignals() {
 		t.Run(tt.name, func(t *testing.T) {
 			// ffmpeg reads a file that starts mid-waveform up to 0.5 dB
@@ -338,5 +333,32 @@ func TestGainIsSmooth(t *testing.T) {
 			t.Fatalf("frame %d: %g out, over the ceiling", i/2, out[i])
 		}
 		prev = g
+	}
+}
+
+func TestSamplePeakHoldsSamples(t *testing.T) {
+	const rate = 44100
+	l := NewSamplePeak(rate, 2, -4)
+	ceiling := math.Pow(10, -4.0/20)
+	for _, amp := range []float64{0.3, 2} {
+		l.Reset()
+		n := rate
+		pcm := make([]float32, 2*n)
+		for i := range n {
+			v := float32(amp * math.Sin(2*math.Pi*440*float64(i)/rate))
+			pcm[2*i], pcm[2*i+1] = v, v
+		}
+		in := append([]float32(nil), pcm...)
+		l.Process(pcm)
+		lat := l.Latency()
+		for i := 2 * lat; i < len(pcm); i++ {
+			v := math.Abs(float64(pcm[i]))
+			if v > ceiling+1e-6 {
+				t.Fatalf("amplitude %v: sample %d at %.4f over the ceiling %.4f", amp, i, v, ceiling)
+			}
+			if amp < ceiling && pcm[i] != in[i-2*lat] {
+				t.Fatalf("amplitude %v under the ceiling: sample %d changed", amp, i)
+			}
+		}
 	}
 }

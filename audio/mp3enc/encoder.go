@@ -89,13 +89,13 @@ func New(rate, channels, bitrate int) (*Encoder, error) {
 			bitrate, rate, table[1:], ErrBitrate)
 	}
 	if _, err := shine.CheckConfig(rate, bitrate/1000); err != nil {
-		return nil, fmt.Errorf("mp3enc: %d Hz at %d bit/s: %v: %w", rate, bitrate, err, ErrBitrate)
+		return nil, fmt.Errorf("mp3enc: %d Hz at %d bit/s: %w: %w", rate, bitrate, err, ErrBitrate)
 	}
 	e := &Encoder{
 		rate: rate, channels: channels, kbps: bitrate / 1000, index: index, spf: spf,
 		in:      make([]int16, spf*channels),
 		out:     make([]byte, 0, 16384),
-		lim:     limiter.New(rate, channels, headroomDBTP),
+		lim:     limiter.NewSamplePeak(rate, channels, headroomDB),
 		scratch: make([]float32, spf*channels),
 	}
 	e.Reset()
@@ -146,7 +146,7 @@ func (e *Encoder) newShine() *shine.Encoder {
 //
 // What decodes from the frames has the level of pcm: shine's own gain is
 // taken out first, and peaks that would overflow shine are limited (see
-// headroomDBTP), so a mix held at -1 dBTP decodes under -1 dBTP. Decoders hear a sound later
+// headroomDB), so a mix held at -1 dBTP decodes under -1 dBTP. Decoders hear a sound later
 // than its at suggests: a tone fed at sample n starts at sample n+1015 of
 // go-mp3's output (shine's filter bank plus the decoder's own 529; see
 // TestDelay). frame is valid only during the call.
@@ -215,12 +215,14 @@ func (e *Encoder) encodeFrame(emit func([]byte, int64)) error {
 // at the station's loudness target like its other outputs.
 const shineScale = 8.0 / 9
 
-// headroomDBTP is the highest peak shine is fed. Its fixed-point filter
-// bank overflows on loud low frequencies: a 100 or 440 Hz sine at -3 dBFS
-// decodes clipped at 0 dBFS, at -4 dBFS cleanly (TestNoOverflowNearFullScale).
-// Peaks above are limited; after shine's gain the frames decode under
-// -3 dBTP.
-const headroomDBTP = -4.0
+// headroomDB is the highest sample shine is fed, dBFS. Its fixed-point
+// filter bank overflows on loud low frequencies: a 100 or 440 Hz sine at
+// -3 dBFS decodes clipped at 0 dBFS, at -4 dBFS cleanly
+// (TestLevelAndNoOverflowNearFullScale). Samples above are limited (sample
+// peaks: the overflow is about sample values, and the mix was already held
+// under -1 dBTP); after shine's gain the frames decode under -3 dBTP, with
+// room for the peaks between samples.
+const headroomDB = -4.0
 
 // toInt16 converts float samples to 16-bit ones, rounding to nearest and
 // clipping instead of wrapping; NaN becomes silence.

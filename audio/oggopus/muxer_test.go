@@ -14,6 +14,7 @@ import (
 	gogg "github.com/thesyncim/gopus/container/ogg"
 
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // opusPackets encodes secs seconds of a stereo tone at freq Hz into
@@ -186,25 +187,11 @@ func writeTemp(t *testing.T, name string, data []byte) string {
 	return path
 }
 
-// needTool finds an external program; without it the test skips, except
-// in CI, where everything the tests use is installed.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return path
-}
-
 // ffmpegDecode decodes the Ogg file at path to mono 48 kHz, failing on
 // anything ffmpeg reports.
 func ffmpegDecode(t *testing.T, path string) []float64 {
 	t.Helper()
-	ffmpeg := needTool(t, "ffmpeg")
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", path, "-f", "s16le", "-ac", "2", "-ar", "48000", "-")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -248,7 +235,7 @@ func makeChain(t testing.TB) chain {
 		}
 		for j, p := range packets {
 			m.Add(p, 960)
-			if j%10 == 9 && !(i == 0 && j == len(packets)-1) {
+			if j%10 == 9 && (i != 0 || j != len(packets)-1) {
 				if i == 1 && j == 29 {
 					c.mid, c.header = len(c.data), bytes.Clone(m.Header())
 				}
@@ -411,7 +398,7 @@ func TestBeforeBegin(t *testing.T) {
 // TestCRCAgainstFFmpeg checks the CRC on pages ffmpeg's own Ogg muxer
 // wrote.
 func TestCRCAgainstFFmpeg(t *testing.T) {
-	ffmpeg := needTool(t, "ffmpeg")
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	path := filepath.Join(t.TempDir(), "ref.ogg")
 	out, err := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
 		"-c:a", "opus", "-strict", "-2", "-metadata", "TITLE=reference", path).CombinedOutput()
@@ -460,7 +447,7 @@ func TestChainDecodes(t *testing.T) {
 // the current title is the last item. ffprobe shows only the first link's
 // tags.
 func TestChainTitlesInPlayer(t *testing.T) {
-	mpv := needTool(t, "mpv")
+	mpv := testutil.NeedTool(t, "mpv")
 	c := makeChain(t)
 	path := writeTemp(t, "chain.opus", c.data)
 	out, err := exec.Command(mpv, "--no-config", "--no-video", "--ao=null", "--untimed",
@@ -479,7 +466,7 @@ func TestChainTitlesInPlayer(t *testing.T) {
 		t.Errorf("mpv saw titles %q, want %q\n%s", titles, chainTitles, out)
 	}
 
-	ffprobe := needTool(t, "ffprobe")
+	ffprobe := testutil.NeedTool(t, "ffprobe")
 	out, err = exec.Command(ffprobe, "-v", "error", "-show_streams", "-show_format", path).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "TAG:TITLE="+chainTitles[0]) {
 		t.Errorf("ffprobe: %v: %s", err, out)

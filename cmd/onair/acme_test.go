@@ -34,7 +34,7 @@ func freePort(t *testing.T) string {
 // passed (PEBBLE_VA_ALWAYS_VALID), since it cannot reach a public name
 // here; the test is of the ACME exchange, the cache and the TLS wiring.
 func TestACMEWithPebble(t *testing.T) {
-	pebble := needTool(t, "pebble")
+	pebble := testutil.NeedTool(t, "pebble")
 	certFile, keyFile, pool := selfSigned(t)
 	acmeAddr, mgmtAddr := freePort(t), freePort(t)
 	conf, _ := json.Marshal(map[string]any{"pebble": map[string]any{

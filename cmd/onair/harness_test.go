@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -207,18 +206,4 @@ func (s *server) liveStation(token, name string, fixtures ...string) (slug strin
 	}
 	s.must(200, "POST", "/api/stations/"+st.Slug+"/start", token, nil, nil)
 	return st.Slug, res.Tracks
-}
-
-// needTool finds an external program; without it the test skips, except
-// in CI, where everything the tests use is installed.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed; .ci/run must install it", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return path
 }

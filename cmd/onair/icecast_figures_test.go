@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/testutil"
 	"github.com/onairfm/onair/relay/icy"
 )
 
@@ -173,7 +174,7 @@ func TestIcecastLiveFigures(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set ONAIR_MEASURE=N (switches) to measure")
 	}
-	ff := needTool(t, "ffmpeg")
+	ff := testutil.NeedTool(t, "ffmpeg")
 	s := startServer(t, "")
 	tok := s.owner("alice")
 	slug, _ := s.liveStation(tok, "Figures FM", "tone440.mp3")

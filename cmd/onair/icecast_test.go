@@ -52,7 +52,7 @@ func startSourceClientWith(t *testing.T, addr, mount, user, password string, fil
 		if err != nil {
 			t.Fatal(err)
 		}
-		frames = append(frames, frame{append([]byte(nil), f.Data...), f.Header.Duration()})
+		frames = append(frames, frame{append([]byte(nil), f.Data...), f.Duration()})
 	}
 	c, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // TestRealPlayers plays a live station in the media players people use:
@@ -28,7 +29,7 @@ func TestRealPlayers(t *testing.T) {
 
 	t.Run("ffprobe", func(t *testing.T) {
 		t.Parallel()
-		ffprobe := needTool(t, "ffprobe")
+		ffprobe := testutil.NeedTool(t, "ffprobe")
 		out := runTool(t, 30*time.Second, nil, ffprobe, "-v", "error", "-show_entries", "format_tags=StreamTitle,icy-name", "-of", "default=nw=1", url)
 		if !strings.Contains(out, "StreamTitle=Test Artist - Tone 440") || !strings.Contains(out, "Icy-Name=Player FM") {
 			t.Fatalf("ffprobe shows:\n%s", out)
@@ -36,7 +37,7 @@ func TestRealPlayers(t *testing.T) {
 	})
 	t.Run("ffmpeg", func(t *testing.T) {
 		t.Parallel()
-		ffmpeg := needTool(t, "ffmpeg")
+		ffmpeg := testutil.NeedTool(t, "ffmpeg")
 		cmd := exec.Command(ffmpeg, "-v", "error", "-i", s.URL+"/stream/"+single, "-t", "3", "-ac", "1", "-ar", "44100", "-f", "s16le", "pipe:1")
 		pcm, err := outputWithin(cmd, 30*time.Second)
 		if err != nil {
@@ -55,13 +56,13 @@ func TestRealPlayers(t *testing.T) {
 	})
 	t.Run("mpv", func(t *testing.T) {
 		t.Parallel()
-		mpv := needTool(t, "mpv")
+		mpv := testutil.NeedTool(t, "mpv")
 		out := runTool(t, 40*time.Second, nil, mpv, "--no-config", "--no-video", "--ao=null", "--length=12", "--quiet", url)
 		checkTitles(t, "mpv", out, "icy-title: ")
 	})
 	t.Run("vlc", func(t *testing.T) {
 		t.Parallel()
-		cvlc := needTool(t, "cvlc")
+		cvlc := testutil.NeedTool(t, "cvlc")
 		out := runTool(t, 40*time.Second, asUnprivileged(t), cvlc, "-I", "dummy", "--aout=dummy", "--play-and-exit", "--run-time=12", "-vv", url)
 		checkTitles(t, "VLC", out, "New Icy-Title=")
 		if !strings.Contains(out, `using audio decoder module "mpg123"`) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 // soundTrack is a file the sound tests make with ffmpeg: a pure tone, so
@@ -121,8 +122,8 @@ func (s *server) soundStation(token, name string, files []namedFile, audio map[s
 // Nothing here is timed: the tools run for a bounded stream length and
 // their output is judged afterwards.
 func TestMixedPlaylistSound(t *testing.T) {
-	ffmpeg := needTool(t, "ffmpeg")
-	ffprobe := needTool(t, "ffprobe")
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
+	ffprobe := testutil.NeedTool(t, "ffprobe")
 	dir := t.TempDir()
 	var files []namedFile
 	for _, tr := range mixedPlaylist {
@@ -172,7 +173,7 @@ func TestMixedPlaylistSound(t *testing.T) {
 	})
 	t.Run("mpv-ogg", func(t *testing.T) {
 		t.Parallel()
-		mpv := needTool(t, "mpv")
+		mpv := testutil.NeedTool(t, "mpv")
 		out := runTool(t, 60*time.Second, nil, mpv, "--no-config", "--no-video", "--ao=null", "--length=12", "--quiet", url+".opus")
 		checkPlayerLog(t, "mpv (Ogg/Opus)", out)
 		// mpv prints the tags of each chained stream, joined to the
@@ -194,7 +195,7 @@ func TestMixedPlaylistSound(t *testing.T) {
 	})
 	t.Run("mpv", func(t *testing.T) {
 		t.Parallel()
-		mpv := needTool(t, "mpv")
+		mpv := testutil.NeedTool(t, "mpv")
 		out := runTool(t, 60*time.Second, nil, mpv, "--no-config", "--no-video", "--ao=null", "--length=12", "--quiet", url)
 		checkPlayerLog(t, "mpv (MP3)", out)
 		seen := map[string]bool{}
@@ -209,7 +210,7 @@ func TestMixedPlaylistSound(t *testing.T) {
 	})
 	t.Run("vlc", func(t *testing.T) {
 		t.Parallel()
-		cvlc := needTool(t, "cvlc")
+		cvlc := testutil.NeedTool(t, "cvlc")
 		out := runTool(t, 60*time.Second, asUnprivileged(t), cvlc, "-I", "dummy", "--aout=dummy", "--play-and-exit", "--run-time=12", "-vv", url)
 		if !strings.Contains(out, `using audio decoder module "mpg123"`) {
 			t.Error("VLC did not decode with mpg123")
@@ -241,8 +242,8 @@ func TestMixedPlaylistSound(t *testing.T) {
 // keeps more headroom of its own (audio/mp3enc: shine overflows near full
 // scale), so its peaks stand lower.
 func TestLimiterCeiling(t *testing.T) {
-	ffmpeg := needTool(t, "ffmpeg")
-	needTool(t, "ffprobe")
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
+	testutil.NeedTool(t, "ffprobe")
 	dir := t.TempDir()
 	hot := []soundTrack{
 		{"hot-440.wav", 440, 44100, 2, 17.8, "Hot 440"},
@@ -429,10 +430,11 @@ type toneRun struct {
 
 // checkMix cuts the recording into its tracks by tone and checks each
 // track's loudness, the true peak, the crossfades and that nothing in it
-// is silent. skips is how
-// often the station's clock skipped ahead during the recording: on a
-// machine too busy to run the station in real time, its audio jumps, so
-// the play order, the crossfades and the gaps are not judged then.
+// is silent. skips is how often the station's clock skipped ahead during
+// the recording: on a machine too busy to run the station in real time,
+// its audio jumps, so only the loudness of the tracks heard and the true
+// peak are judged then (not the order, the crossfades, the gaps, nor that
+// every track was heard).
 func checkMix(t *testing.T, ffmpeg, rec string, playlist []soundTrack, skips int64) {
 	t.Helper()
 	const rate = 44100
@@ -458,7 +460,7 @@ func checkMix(t *testing.T, ffmpeg, rec string, playlist []soundTrack, skips int
 		shares = append(shares, sh)
 	}
 	runs := toneRuns(shares)
-	if len(runs) < len(playlist) {
+	if len(runs) < len(playlist) && skips == 0 {
 		t.Fatalf("the recording holds %d steady tones, want at least %d", len(runs), len(playlist))
 	}
 	secs := func(w int) float64 { return float64(w) * soundWindow.Seconds() }
@@ -499,7 +501,7 @@ func checkMix(t *testing.T, ffmpeg, rec string, playlist []soundTrack, skips int
 		measured[r.tone] = true
 	}
 	for k, tr := range playlist {
-		if !measured[k] {
+		if !measured[k] && skips == 0 {
 			t.Errorf("%s: no whole steady part in the recording to measure", tr.title)
 		}
 	}

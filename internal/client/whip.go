@@ -165,7 +165,7 @@ func PostOffer(ctx context.Context, endpoint string, header http.Header, content
 	if err != nil {
 		return 0, nil, "", fmt.Errorf("client: whip post: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return 0, nil, "", fmt.Errorf("client: whip answer: %w", err)

@@ -67,6 +67,7 @@ func Compare(title string, a, b Report) string {
 		row("server CPU % steady", pa.SteadyCPU, pb.SteadyCPU, "%.1f", true)
 		row("server CPU % baseline", pa.BaselineCPU, pb.BaselineCPU, "%.1f", false)
 		row("server CPU % connecting", pa.ConnectCPU, pb.ConnectCPU, "%.1f", true)
+		row("server CPU % whole session", pa.SessionCPU, pb.SessionCPU, "%.1f", true)
 		row("CPU µs per listener-s", pa.CPUMicrosPerListenS, pb.CPUMicrosPerListenS, "%.1f", true)
 		row("RSS KB per listener", pa.RSSKBPerListener, pb.RSSKBPerListener, "%.1f", true)
 		row("RSS MB steady", float64(pa.SteadyRSSKB)/1024, float64(pb.SteadyRSSKB)/1024, "%.1f", true)

@@ -118,7 +118,7 @@ func (n *Naive) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	var wmu sync.Mutex
 	send := func(event string, data any, ref string) {
 		b, _ := json.Marshal(data)
@@ -170,12 +170,15 @@ func (n *Naive) serveWS(w http.ResponseWriter, r *http.Request) {
 func (n *Naive) answer(offer string) (*webrtc.PeerConnection, string, error) {
 	pc, err := n.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("load: naive peer: %w", err)
+	}
+	fail := func(what string, err error) (*webrtc.PeerConnection, string, error) {
+		_ = pc.Close()
+		return nil, "", fmt.Errorf("load: naive %s: %w", what, err)
 	}
 	sender, err := pc.AddTrack(n.track)
 	if err != nil {
-		_ = pc.Close()
-		return nil, "", err
+		return fail("add track", err)
 	}
 	go func() {
 		buf := make([]byte, 1500)
@@ -186,18 +189,15 @@ func (n *Naive) answer(offer string) (*webrtc.PeerConnection, string, error) {
 		}
 	}()
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		_ = pc.Close()
-		return nil, "", err
+		return fail("offer", err)
 	}
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {
-		_ = pc.Close()
-		return nil, "", err
+		return fail("answer", err)
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(ans); err != nil {
-		_ = pc.Close()
-		return nil, "", err
+		return fail("set answer", err)
 	}
 	<-gathered
 	n.mu.Lock()

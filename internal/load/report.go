@@ -112,10 +112,13 @@ type ToolCPU struct {
 
 // ProcReport is the server process as /proc showed it.
 type ProcReport struct {
-	PID           int     `json:"pid"`
-	BaselineCPU   float64 `json:"baseline_cpu_percent"`
-	ConnectCPU    float64 `json:"connect_cpu_percent"`
-	SteadyCPU     float64 `json:"steady_cpu_percent"`
+	PID         int     `json:"pid"`
+	BaselineCPU float64 `json:"baseline_cpu_percent"`
+	ConnectCPU  float64 `json:"connect_cpu_percent"`
+	SteadyCPU   float64 `json:"steady_cpu_percent"`
+	// SessionCPU is the whole session, from the first client's arrival
+	// to the end of the steady phase: connecting, settling and listening.
+	SessionCPU    float64 `json:"session_cpu_percent"`
 	BaselineRSSKB int64   `json:"baseline_rss_kb"`
 	SteadyRSSKB   int64   `json:"steady_rss_kb"` // at the end of the steady phase
 	PeakRSSKB     int64   `json:"peak_rss_kb"`
@@ -186,6 +189,7 @@ func (r Report) Table() string {
 	if p := r.Proc; p != nil {
 		row("server", fmt.Sprintf("pid %d", p.PID), fmt.Sprintf("%d threads", p.Threads))
 		row("", "CPU %", fmt.Sprintf("baseline %.1f", p.BaselineCPU), fmt.Sprintf("connect %.1f", p.ConnectCPU), fmt.Sprintf("steady %.1f", p.SteadyCPU))
+		row("", "", fmt.Sprintf("session %.1f", p.SessionCPU), "", "")
 		row("", "RSS MB", fmt.Sprintf("baseline %.1f", float64(p.BaselineRSSKB)/1024), fmt.Sprintf("steady %.1f", float64(p.SteadyRSSKB)/1024), fmt.Sprintf("peak %.1f", float64(p.PeakRSSKB)/1024))
 		if p.Listeners > 0 {
 			row("", fmt.Sprintf("per listener (%d)", p.Listeners), fmt.Sprintf("%.1f µs CPU/s", p.CPUMicrosPerListenS), fmt.Sprintf("%.1f KB RSS", p.RSSKBPerListener))

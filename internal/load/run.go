@@ -521,6 +521,7 @@ func procReport(pid int, ph phases, samples []ProcSample, perr error, listeners,
 	p.BaselineCPU = cpuPercent(ph.base0, ph.base1)
 	p.ConnectCPU = cpuPercent(ph.base1, ph.conn1)
 	p.SteadyCPU = cpuPercent(ph.steady0, ph.steady1)
+	p.SessionCPU = cpuPercent(ph.base1, ph.steady1)
 	p.BaselineRSSKB, p.SteadyRSSKB = ph.base1.RSSKB, ph.steady1.RSSKB
 	p.Threads = ph.steady1.Threads
 	if listeners > 0 {
