@@ -52,7 +52,7 @@ func startNode(t *testing.T, role, name string, set func(*configs.Config)) *serv
 // natsServer runs Debian's nats-server on a free loopback port.
 func natsServer(t *testing.T) string {
 	t.Helper()
-	bin := needTool(t, "nats-server")
+	bin := testutil.NeedTool(t, "nats-server")
 	_, port, _ := net.SplitHostPort(freePort(t))
 	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", port, "-js", "-sd", t.TempDir())
 	if err := cmd.Start(); err != nil {
@@ -348,7 +348,7 @@ func sineWAV(freq float64, d time.Duration) []byte {
 }
 
 func TestNodeNeedsJetStream(t *testing.T) {
-	bin := needTool(t, "nats-server")
+	bin := testutil.NeedTool(t, "nats-server")
 	_, port, _ := net.SplitHostPort(freePort(t))
 	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", port) // no -js
 	if err := cmd.Start(); err != nil {
