@@ -5,6 +5,7 @@ package configs
 
 import (
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/onairfm/onair"
@@ -22,6 +23,7 @@ type Config struct {
 	Audio   Audio   `mapstructure:"audio"`
 	Log     Log     `mapstructure:"log"`
 	Stream  Stream  `mapstructure:"stream"`
+	Cluster Cluster `mapstructure:"cluster"`
 	TLS     TLS     `mapstructure:"tls"`
 	Limits  Limits  `mapstructure:"limits"`
 	Metrics Metrics `mapstructure:"metrics"`
@@ -166,6 +168,27 @@ func (s Stream) Burst() time.Duration {
 	return time.Duration(s.BurstSeconds * float64(time.Second))
 }
 
+// Cluster makes the process a node of a cluster over NATS. With neither
+// NATSURL nor EmbeddedNATS it is a single node and runs no NATS code.
+type Cluster struct {
+	NATSURL      string `mapstructure:"nats_url"`
+	EmbeddedNATS string `mapstructure:"embedded_nats"`
+	Role         string `mapstructure:"role"` // origin or edge
+	// Node is this node's name; empty: NodeName gives the host name.
+	Node string `mapstructure:"node"`
+}
+
+// NodeName is Node, or the host name when Node is empty.
+func (c Cluster) NodeName() string {
+	if c.Node != "" {
+		return c.Node
+	}
+	return hostName()
+}
+
+// Enabled reports whether the process joins a cluster.
+func (c Cluster) Enabled() bool { return c.NATSURL != "" || c.EmbeddedNATS != "" }
+
 // Stats configures the listener statistics.
 type Stats struct {
 	// SampleS is the seconds between two samples of each live station's
@@ -197,8 +220,17 @@ func Default() Config {
 		Audio:   Audio{SampleRate: 44100, MP3Bitrate: 128000, CrossfadeMS: 2000, LoudnessTarget: -16},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
+		Cluster: Cluster{Role: "origin"},
 		TLS:     TLS{ACMEDomains: []string{}, ACMEDirectory: LetsEncryptURL},
 		Limits:  Limits{SocketsPerIP: 50, StreamsPerIP: 100},
 		Stats:   Stats{SampleS: 60, RetentionDays: 90},
 	}
+}
+
+// hostName is the default node name; "onair" when the system has none.
+func hostName() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "onair"
 }

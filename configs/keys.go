@@ -67,6 +67,10 @@ func keys() []key {
 		{name: "log.level", def: d.Log.Level, usage: "log level: debug, info, warn or error"},
 		{name: "log.format", def: d.Log.Format, usage: "log format: text or json"},
 		{name: "stream.burst_seconds", def: d.Stream.BurstSeconds, usage: "seconds of recent audio sent at once to a new HTTP listener"},
+		{name: "cluster.nats_url", def: d.Cluster.NATSURL, usage: "join a cluster through this NATS server (JetStream on); empty = one node, no NATS"},
+		{name: "cluster.embedded_nats", def: d.Cluster.EmbeddedNATS, usage: "run a NATS server with JetStream in this process on this address (127.0.0.1:4222) and join through it"},
+		{name: "cluster.role", def: d.Cluster.Role, usage: "origin (database, media, station clocks) or edge (listeners, pages, sockets; no database)"},
+		{name: "cluster.node", def: d.Cluster.Node, usage: "this node's name in the cluster"},
 		{name: "stats.sample_s", def: d.Stats.SampleS, usage: "seconds between listener-count samples kept for statistics"},
 		{name: "stats.retention_days", def: d.Stats.RetentionDays, usage: "how long samples and listener sessions are kept, days"},
 	}

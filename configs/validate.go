@@ -113,6 +113,20 @@ func (c *Config) Validate() error {
 	if b := c.Stream.BurstSeconds; math.IsNaN(b) || b < 0 || b > 30 {
 		bad("stream.burst_seconds must be between 0 and 30, got %v", b)
 	}
+	if c.Cluster.Role != "origin" && c.Cluster.Role != "edge" {
+		bad("cluster.role must be origin or edge, got %q", c.Cluster.Role)
+	}
+	if c.Cluster.EmbeddedNATS != "" {
+		if err := checkAddr(c.Cluster.EmbeddedNATS); err != "" {
+			bad("cluster.embedded_nats must be host:port, got %q (%s)", c.Cluster.EmbeddedNATS, err)
+		}
+	}
+	if c.Cluster.NATSURL != "" && c.Cluster.EmbeddedNATS != "" {
+		bad("cluster.nats_url and cluster.embedded_nats exclude each other: an embedded server is joined through its own address")
+	}
+	if c.Cluster.Enabled() && strings.ContainsAny(c.Cluster.NodeName(), ".*> \t") {
+		bad("cluster.node must be a name without dots, spaces or wildcards, got %q", c.Cluster.NodeName())
+	}
 	if s := c.Stats.SampleS; s < 1 || s > 3600 {
 		bad("stats.sample_s must be between 1 and 3600, got %d", s)
 	}

@@ -235,6 +235,8 @@ type rtcEncoder struct {
 	rate  int
 	opus  *opusStage
 	emit  func(pkt []byte, at48 int64, dur time.Duration)
+	// tap, when set, sees each packet too.
+	tap func(pkt []byte, at48 int64, dur time.Duration)
 }
 
 func newRTCEncoder(t WebRTCTrack, rate int, cfg OpusConfig) (*rtcEncoder, error) {
@@ -243,7 +245,12 @@ func newRTCEncoder(t WebRTCTrack, rate int, cfg OpusConfig) (*rtcEncoder, error)
 		return nil, err
 	}
 	e := &rtcEncoder{track: t, rate: rate, opus: st}
-	e.emit = func(pkt []byte, _ int64, dur time.Duration) { e.track.Write(pkt, dur) }
+	e.emit = func(pkt []byte, at48 int64, dur time.Duration) {
+		e.track.Write(pkt, dur)
+		if e.tap != nil {
+			e.tap(pkt, at48, dur)
+		}
+	}
 	return e, nil
 }
 

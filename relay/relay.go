@@ -68,6 +68,16 @@ type Relay struct {
 	// block. (WebRTC sessions come from rtc.Server.OnSession.)
 	OnSession func(onair.ListenSession)
 
+	// Tap, when set, is handed every chunk and Opus packet a station
+	// makes (package cluster carries them to other nodes).
+	Tap Tap
+	// Nodes, when set, tells of the listeners on other nodes: their
+	// demand keeps outputs encoding, their counts add to this node's.
+	Nodes Nodes
+	// OnDemand, when set, is called (on a station goroutine; it must not
+	// block) when a replica station's local listeners come or go.
+	OnDemand func(slug string)
+
 	stats stats
 
 	mu       sync.Mutex
@@ -221,6 +231,7 @@ func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOpti
 		}
 		s.webrtc, s.rtc = t, enc
 	}
+	s.tapOutputs()
 	return s, nil
 }
 

@@ -39,6 +39,8 @@ type ring struct {
 	floor  uint64   // chunks before it were dropped by reset
 	notify chan struct{}
 	closed bool
+	// tap, when set, sees each chunk after it is published.
+	tap func(*chunk)
 }
 
 func newRing(size int) *ring {
@@ -48,8 +50,8 @@ func newRing(size int) *ring {
 // publish appends c and wakes every waiting listener.
 func (r *ring) publish(c *chunk) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return
 	}
 	c.seq = r.next
@@ -57,6 +59,10 @@ func (r *ring) publish(c *chunk) {
 	r.next++
 	close(r.notify)
 	r.notify = make(chan struct{})
+	r.mu.Unlock()
+	if r.tap != nil {
+		r.tap(c)
+	}
 }
 
 // oldest is the seq of the oldest chunk held. The caller holds r.mu.

@@ -55,6 +55,9 @@ type station struct {
 	// changes before that are part of the start.
 	announce bool
 	rate     int // the mix's sample rate, fixed while live
+	// replica stations play another node's station: no clock, no mix;
+	// their rings and track are fed by Feed and FeedPacket.
+	replica bool
 
 	mu        sync.Mutex
 	info      StationInfo
@@ -235,7 +238,7 @@ func (s *station) outputs() {
 	s.mu.Lock()
 	var want [2]bool
 	for i, m := range s.mounts {
-		want[i] = m.listeners > 0
+		want[i] = m.listeners > 0 || s.r.remoteWants(s.slug, Output(i))
 		if !want[i] && m.on {
 			m.on = false
 			m.enc.end()
@@ -243,7 +246,7 @@ func (s *station) outputs() {
 		}
 	}
 	s.mu.Unlock()
-	rtc := s.rtc != nil && s.webrtc.Active()
+	rtc := s.rtc != nil && (s.webrtc.Active() || s.r.remoteWants(s.slug, OutputOpus))
 	if s.rtcOn && !rtc {
 		s.rtcOn = false
 		s.rtc.end()
@@ -305,6 +308,9 @@ func (s *station) wakeUp(burst bool) {
 // when the station has nothing left to play, which stops it. do returns
 // ErrNotLive when the station stopped first.
 func (s *station) do(f func() bool) error {
+	if s.replica {
+		return ErrReplica
+	}
 	ran := make(chan struct{})
 	select {
 	case s.cmds <- func() bool { defer close(ran); return f() }:
@@ -339,7 +345,19 @@ func (s *station) stationInfo() StationInfo {
 	return s.info
 }
 
+// listenerCounts is the station's listeners on every node.
 func (s *station) listenerCounts() onair.Listeners {
+	l := s.localCounts()
+	if s.r.Nodes != nil {
+		o := s.r.Nodes.Listeners(s.slug)
+		l.HTTP += o.HTTP
+		l.WebRTC += o.WebRTC
+	}
+	return l
+}
+
+// localCounts is the station's listeners on this node.
+func (s *station) localCounts() onair.Listeners {
 	return onair.Listeners{HTTP: int(s.httpCount.Load()), WebRTC: int(s.webrtcCount.Load())}
 }
 

@@ -22,8 +22,12 @@ func (c *conn) chat(ref string, d *chatData) error {
 	if err != nil {
 		return err
 	}
-	if err := c.hub.postChat(c, d.Station, c.user, text); err != nil {
+	frame, err := c.hub.postChat(c, d.Station, c.user, text)
+	if err != nil {
 		return err
+	}
+	if m := c.hub.Mirror; m != nil {
+		m.Chat(d.Station, frame)
 	}
 	c.hub.engaged(d.Station, "chat")
 	c.ack(ref)
@@ -69,6 +73,9 @@ func (c *conn) like(ctx context.Context, ref string, d *interactionData) error {
 		return fmt.Errorf("signalling: like %s: %w", d.Station, err)
 	}
 	h.sendLikes(d.Station, n)
+	if m := h.Mirror; m != nil {
+		m.Likes(d.Station, n)
+	}
 	h.engaged(d.Station, "like")
 	c.ack(ref)
 	return nil

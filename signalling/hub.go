@@ -47,6 +47,9 @@ type Hub struct {
 	Stations stationState
 	Peers    peerFactory
 	Likes    likeCounter
+	// Mirror, when set, carries chat messages and like counts to the other
+	// nodes of a cluster, which hand them to DeliverChat and DeliverLikes.
+	Mirror mirror
 
 	Logger *slog.Logger
 	// AllowedOrigins lists extra browser origins ("https://radio.example")

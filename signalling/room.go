@@ -143,18 +143,25 @@ func (h *Hub) leaveLocked(c *conn, slug string) {
 }
 
 // postChat appends a chat message to the room and sends it to every
-// member, the sender included.
-func (h *Hub) postChat(c *conn, slug string, u *onair.User, text string) error {
-	return h.locked(func(o *outbox) error { return h.postChatLocked(o, c, slug, u, text) })
+// member, the sender included. It returns the message's frame, for the
+// other nodes of a cluster.
+func (h *Hub) postChat(c *conn, slug string, u *onair.User, text string) ([]byte, error) {
+	var frame []byte
+	err := h.locked(func(o *outbox) error {
+		var err error
+		frame, err = h.postChatLocked(o, c, slug, u, text)
+		return err
+	})
+	return frame, err
 }
 
-func (h *Hub) postChatLocked(o *outbox, c *conn, slug string, u *onair.User, text string) error {
+func (h *Hub) postChatLocked(o *outbox, c *conn, slug string, u *onair.User, text string) ([]byte, error) {
 	r := h.rooms[slug]
 	if _, ok := c.rooms[slug]; !ok || r == nil {
-		return errNotJoined(slug)
+		return nil, errNotJoined(slug)
 	}
 	if !h.chatLim.allow(u.ID, h.now()) {
-		return onair.Errorf(onair.ERateLimited, "too many chat messages, slow down")
+		return nil, onair.Errorf(onair.ERateLimited, "too many chat messages, slow down")
 	}
 	r.nextChatID++
 	b, err := encode(evChat, chatMsg{
@@ -165,8 +172,14 @@ func (h *Hub) postChatLocked(o *outbox, c *conn, slug string, u *onair.User, tex
 		At:      *formatTime(h.now()),
 	}, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return b, h.addChatLocked(o, r, b)
+}
+
+// addChatLocked keeps a chat frame in the room's history and sends it to
+// every member.
+func (h *Hub) addChatLocked(o *outbox, r *room, b []byte) error {
 	msg, err := newShared(b)
 	if err != nil {
 		return err

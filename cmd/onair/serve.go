@@ -24,6 +24,7 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/auth"
+	"github.com/onairfm/onair/cluster"
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/control"
 	"github.com/onairfm/onair/ingest"
@@ -75,6 +76,9 @@ func mediaDir(cfg *configs.Config) string { return filepath.Join(cfg.DataDir, "m
 // reverse order of start-up.
 func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.Logger) (err error) {
 	defer func() { _ = ln.Close() }() // closed already after a clean shutdown
+	if cfg.Cluster.Enabled() && cfg.Cluster.Role == cluster.RoleEdge {
+		return serveEdge(ctx, cfg, ln, log)
+	}
 	removed, err := removeUploadLeftovers(mediaDir(cfg))
 	if err != nil {
 		return err
@@ -132,9 +136,14 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	}
 	// Closed after the relay, whose stations close their tracks and peers.
 	defer func() { err = errors.Join(err, rtcServer.Close()) }()
+	node := originNode(cfg, log) // nil: one node, no NATS
+	pubs := publishers{hub, ctrl}
+	if node != nil {
+		pubs = append(pubs, node)
+	}
 	rel := &relay.Relay{
 		MediaDir:  mediaDir(cfg),
-		Publisher: publishers{hub, ctrl},
+		Publisher: pubs,
 		Logger:    log.With("component", "relay"),
 		Opus:      relay.OpusConfig{Bitrate: cfg.Opus.Bitrate, FrameMS: cfg.Opus.FrameMS},
 		WebRTC:    tracks{rtcServer},
@@ -162,6 +171,17 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	sources := &live.Sources{Auth: ctrl, Relay: rel, ReadTimeout: cfg.HTTP.ReadTimeout, Logger: log.With("component", "live")}
 	whipServer := &whip.Server{NewPeerConnection: rtcServer.NewPeerConnection, Relay: rel, Logger: log.With("component", "whip")}
 	hub.Control, hub.Stations, hub.Peers, hub.Likes = ctrl, ctrl, peers{rtcServer}, db
+	stopCluster := func() {}
+	originHTTP := &lateHandler{}
+	if node != nil {
+		node.Relay, node.Hub = rel, hub
+		rel.Tap, rel.Nodes, hub.Mirror = node.Tap(), node.Nodes(), node
+		stopCluster, err = startOrigin(cfg, node, cluster.Services{Auth: accounts, Control: ctrl, States: ctrl, Likes: db, HTTP: originHTTP, Audience: rec})
+		if err != nil {
+			return err
+		}
+		defer stopCluster()
+	}
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("start signalling: %w", err)
 	}
@@ -184,6 +204,9 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	}
 
 	reg := prometheus.NewRegistry()
+	if node != nil {
+		reg.MustRegister(node)
+	}
 	reg.MustRegister(rel, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onair_websocket_connections", Help: "Open WebSocket connections."},
 			func() float64 { return float64(hub.Connections()) }))
@@ -205,7 +228,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		SocketsPerIP:   cfg.Limits.SocketsPerIP,
 		StreamsPerIP:   cfg.Limits.StreamsPerIP,
 		MetricsToken:   cfg.Metrics.Token,
-		Sessions:       hub,
+		Sessions:       sessionEnders(hub, node),
 		Stats:          rec,
 	}
 	// No WriteTimeout and no ReadTimeout: streams are endless and set a
@@ -213,6 +236,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	// web.Server.ReadTimeout). Headers get it whole, against slowloris.
 	srv := &http.Server{Handler: site.Handler(), ReadHeaderTimeout: cfg.HTTP.ReadTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	originHTTP.set(site.Handler())
 	if cfg.HTTP.MaxConns > 0 {
 		ln = netutil.LimitListener(ln, cfg.HTTP.MaxConns)
 	}
@@ -258,7 +282,9 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 	// Sources end before the relay, and the relay before control's Run, so
 	// the last station events reach control, which saves what is queued
 	// before it returns.
-	err = errors.Join(err, hub.Close(), whipServer.Close(), sources.Close(), rel.Close())
+	err = errors.Join(err, hub.Close(), whipServer.Close(), sources.Close())
+	stopCluster()
+	err = errors.Join(err, rel.Close())
 	stopRun()
 	wg.Wait()
 	return err
