@@ -33,6 +33,8 @@ const (
 	// time has its oldest audio dropped, so latency and memory stay
 	// bounded.
 	liveMaxBuffer = 3 * time.Second
+	// burstQuiet separates two bursts of a source's audio.
+	burstQuiet = 50 * time.Millisecond
 	// liveTrimAfter is how long a feed may hold more than twice its
 	// prebuffer all the time before the excess is dropped.
 	liveTrimAfter = 2 * time.Second
@@ -57,6 +59,8 @@ type Feed struct {
 	primed   bool          // the prebuffer filled: audio flows
 	flowed   bool          // primed once: from then on waits are the source's
 	gap      time.Duration // longest wait for audio with the feed empty
+	burst    int           // frames that came together (within burstQuiet)
+	burstAt  time.Time     // when they started to come
 	window   time.Time     // start of the window low is the low water of
 	low      int           // the fewest samples held after a read since window
 	last     time.Time     // last Write
@@ -117,6 +121,18 @@ func (f *Feed) Write(pcm []float32) {
 		// (Ogg pages), and the prebuffer must cover one.
 		f.gap = min(gap, liveMaxPrebuffer)
 	}
+	// Audio that comes all at once tells the same before the feed runs
+	// dry: a source that sends a second in one go will be a second away
+	// from its next. Not the first burst: clients send a backlog when they
+	// connect, then keep pace.
+	if now.Sub(f.last) > burstQuiet {
+		f.burst, f.burstAt = 0, now
+	}
+	f.burst += len(pcm) / f.ch
+	d := time.Duration(f.burst) * time.Second / time.Duration(f.rate)
+	if f.flowed && d > 2*livePrebuffer && d > 4*now.Sub(f.burstAt) && d > f.gap {
+		f.gap = min(d, liveMaxPrebuffer)
+	}
 	f.last = now
 	f.buf = append(f.buf, pcm...)
 	if max := f.frames(liveMaxBuffer) * f.ch; len(f.buf) > max {
@@ -126,6 +142,9 @@ func (f *Feed) Write(pcm []float32) {
 		f.buf = f.buf[:copy(f.buf, f.buf[drop:])]
 	}
 	if !f.primed && len(f.buf) >= f.prebuffer() {
+		if !f.flowed {
+			f.burst, f.burstAt = 0, now // the backlog of a connect is no burst
+		}
 		f.primed, f.flowed = true, true
 	}
 }
