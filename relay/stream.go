@@ -24,8 +24,9 @@ const Metaint = 16000
 // mount with no source.
 //
 // The connection is taken over from net/http: the listener then needs no
-// handler goroutine, no chunked encoding and no response buffer, and its
-// audio goes out with one vectored write per chunk.
+// chunked encoding and no response buffer, and its audio goes out with one
+// vectored write per chunk. It runs on the handler's goroutine, which
+// returns when the listener is gone.
 func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
 	slug := strings.TrimPrefix(req.URL.Path, "/stream/")
 	kind := mountMP3
@@ -71,7 +72,10 @@ func (r *Relay) ServeStream(w http.ResponseWriter, req *http.Request) {
 			_ = c.Close()
 			return
 		}
-		s.serve(kind, c, c, metaint, false, req.UserAgent())
+		// The listener runs on this goroutine, so the request lasts as
+		// long as the listener: what the web edge holds for it (the
+		// client address's stream slot) is held until it goes.
+		s.serve(kind, c, c, metaint, true, req.UserAgent())
 		return
 	}
 	// Servers that cannot hand the connection over (HTTP/2): stream through

@@ -566,3 +566,50 @@ func TestConnectionCap(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestStreamCapPerAddress: past limits.streams_per_ip, a listener from the
+// same address is refused with 429 for as long as the others listen (the
+// relay takes each connection over: the slot must be held until the
+// listener goes, not until the handler hands it over).
+func TestStreamCapPerAddress(t *testing.T) {
+	s := startServerWith(t, "", func(c *configs.Config) { c.Limits.StreamsPerIP = 2 })
+	tok := s.owner("capper")
+	slug, _ := s.liveStation(tok, "Cap FM", "tone440.mp3")
+	var bodies []io.Closer
+	defer func() {
+		for _, b := range bodies {
+			b.Close()
+		}
+	}()
+	for range 2 {
+		resp, err := http.Get(s.URL + "/stream/" + slug)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("listener: %v %v", resp, err)
+		}
+		bodies = append(bodies, resp.Body)
+		io.ReadFull(resp.Body, make([]byte, 1000)) // it is really listening
+	}
+	resp, err := http.Get(s.URL + "/stream/" + slug + ".opus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Error string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body.Error, "too many streams") {
+		t.Fatalf("third stream: %d %q", resp.StatusCode, body.Error)
+	}
+	bodies[0].Close()
+	testutil.Eventually(t, 10*time.Second, "a slot after one listener left", func() bool {
+		resp, err := http.Get(s.URL + "/stream/" + slug)
+		if err != nil {
+			return false
+		}
+		if resp.StatusCode == http.StatusOK {
+			bodies = append(bodies, resp.Body)
+			return true
+		}
+		resp.Body.Close()
+		return false
+	})
+}
