@@ -160,6 +160,7 @@ start_onair() {
   ONAIR_DATA_DIR="$work/onair-data" \
   ONAIR_ADMIN_PASSWORD="$admin_pw" \
   ONAIR_WEBRTC_LOOPBACK_ONLY=true \
+  ONAIR_LIMITS_STREAMS_PER_IP=100000 ONAIR_LIMITS_SOCKETS_PER_IP=100000 \
   ONAIR_LOG_LEVEL=warn \
     "$work/onair" serve >>"$results/onair.log" 2>&1 &
   onair_pid=$!

@@ -131,6 +131,7 @@ ONAIR_HTTP_ADDR="127.0.0.1:$onair_port" \
 ONAIR_DATA_DIR="$work/onair-data" \
 ONAIR_ADMIN_PASSWORD="$admin_pw" \
 ONAIR_WEBRTC_LOOPBACK_ONLY=true \
+ONAIR_LIMITS_STREAMS_PER_IP=100000 ONAIR_LIMITS_SOCKETS_PER_IP=100000 \
 ONAIR_LOG_LEVEL=warn \
   timeout -s TERM 1800 "$work/onair" serve >>"$results/onair.log" 2>&1 &
 onair_pid=$!
