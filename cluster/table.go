@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -64,17 +63,6 @@ func (t *table) expire(now time.Time) (gone []string, slugs []string) {
 	return gone, slugs
 }
 
-// forget drops a node at once (it said goodbye).
-func (t *table) forget(name string) []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	p := t.nodes[name]
-	if p == nil {
-		return nil
-	}
-	delete(t.nodes, name)
-	return changed(p.stations, nil)
-}
 
 func changed(a, b map[string]load) []string {
 	var out []string
@@ -131,9 +119,3 @@ func (t *table) snapshot() map[string]map[string]load {
 	return out
 }
 
-// names lists the other nodes, sorted.
-func (t *table) names() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return slices.Sorted(maps.Keys(t.nodes))
-}
