@@ -63,7 +63,6 @@ func (t *table) expire(now time.Time) (gone []string, slugs []string) {
 	return gone, slugs
 }
 
-
 func changed(a, b map[string]load) []string {
 	var out []string
 	for slug, l := range a {
@@ -118,4 +117,3 @@ func (t *table) snapshot() map[string]map[string]load {
 	}
 	return out
 }
-
