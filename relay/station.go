@@ -235,10 +235,16 @@ func (s *station) sleep(now time.Time) time.Duration {
 // burst; the mix starts rendering with the first encoder on and stops
 // with the last.
 func (s *station) outputs() {
+	// Other nodes' demand is asked before taking mu: no lock is held
+	// across a call into another component.
+	var remote [2]bool
+	for i := range s.mounts {
+		remote[i] = s.r.remoteWants(s.slug, Output(i))
+	}
 	s.mu.Lock()
 	var want [2]bool
 	for i, m := range s.mounts {
-		want[i] = m.listeners > 0 || s.r.remoteWants(s.slug, Output(i))
+		want[i] = m.listeners > 0 || remote[i]
 		if !want[i] && m.on {
 			m.on = false
 			m.enc.end()
