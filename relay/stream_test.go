@@ -172,6 +172,9 @@ func TestHTTPListenerRealTimeRateAndBurst(t *testing.T) {
 	if first == nil || first.dur < 1900*time.Millisecond {
 		t.Fatalf("the mount's first chunk %+v, want the whole 2 s burst in it", first)
 	}
+	if raceDetector {
+		return // the race detector's station is barely real time: no pace to check
+	}
 	// Then real time: 128 kbit/s is 16000 bytes/s.
 	from, t0 := len(c.audio), time.Now()
 	c.readUntil(t, "4 more seconds", func() bool { return len(c.audio) >= from+4*16000 })
