@@ -9,9 +9,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"time"
+
+	"github.com/onairfm/onair/audio/oggopus"
 )
 
 // oggPage frames one page of stream serial holding the given lacing and
@@ -39,7 +41,7 @@ func oggRaw(serial, seq uint32, flags byte, granule uint64, lacing, body []byte)
 	binary.LittleEndian.PutUint32(h[18:], seq)
 	h[26] = byte(len(lacing))
 	page := append(append(h, lacing...), body...)
-	binary.LittleEndian.PutUint32(page[22:], oggCRC(0, page))
+	binary.LittleEndian.PutUint32(page[22:], oggopus.CRC(0, page))
 	return page
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/onairfm/onair/audio/oggopus"
 )
 
 // Ogg framing (RFC 3533). A page is at most 27 + 255 + 255*255 bytes, so a
@@ -97,7 +99,7 @@ func (o *oggReader) readPage(cont bool) error {
 	}
 	want := binary.LittleEndian.Uint32(h[22:])
 	h[22], h[23], h[24], h[25] = 0, 0, 0, 0
-	crc := oggCRC(oggCRC(oggCRC(0, h), segs), o.page)
+	crc := oggopus.CRC(oggopus.CRC(oggopus.CRC(0, h), segs), o.page)
 	if crc != want {
 		return fmt.Errorf("live: ogg: bad checksum at page %d: %w", o.pages, ErrGarbage)
 	}
@@ -141,29 +143,4 @@ func (o *oggReader) readPage(cont bool) error {
 	}
 	o.segs, o.seg, o.off = segs, 0, 0
 	return nil
-}
-
-// oggCRCTable is the CRC-32 of Ogg pages: polynomial 0x04c11db7, most
-// significant bit first, no reflection, zero initial value and no final
-// xor (RFC 3533, section 6).
-var oggCRCTable = func() (t [256]uint32) {
-	for i := range t {
-		c := uint32(i) << 24
-		for range 8 {
-			if c&0x80000000 != 0 {
-				c = c<<1 ^ 0x04c11db7
-			} else {
-				c <<= 1
-			}
-		}
-		t[i] = c
-	}
-	return t
-}()
-
-func oggCRC(crc uint32, b []byte) uint32 {
-	for _, c := range b {
-		crc = crc<<8 ^ oggCRCTable[byte(crc>>24)^c]
-	}
-	return crc
 }

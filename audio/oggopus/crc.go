@@ -19,8 +19,12 @@ var crcTable = func() (t [256]uint32) {
 }()
 
 // crc returns the Ogg CRC of b.
-func crc(b []byte) uint32 {
-	var c uint32
+func crc(b []byte) uint32 { return CRC(0, b) }
+
+// CRC continues the Ogg page checksum c over b: CRC(CRC(0, a), b) is the
+// checksum of a then b. Readers of Ogg pages (live sources) check pages
+// with it.
+func CRC(c uint32, b []byte) uint32 {
 	for _, x := range b {
 		c = c<<8 ^ crcTable[byte(c>>24)^x]
 	}
