@@ -144,23 +144,9 @@ func (r *Relay) Start(info StationInfo, tracks []onair.Track, opts PlayOptions) 
 		s.release()
 		return ErrNoTracks
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed || r.stations[info.Slug] != nil {
-		// Closed meanwhile, or a concurrent Start won.
-		s.release()
-		if r.closed {
-			return ErrClosed
-		}
-		return nil
+	if added, err := r.register(s); !added {
+		return err
 	}
-	if r.stations == nil {
-		r.stations = map[string]*station{}
-	}
-	r.stations[info.Slug] = s
-	r.publish(onair.Event{Kind: onair.EventStarted, Station: info.Slug, StartedAt: s.start})
-	r.publish(onair.Event{Kind: onair.EventMetadata, Station: info.Slug, NowPlaying: s.nowPlaying()})
-	r.publish(onair.Event{Kind: onair.EventListeners, Station: info.Slug})
 	s.announce = true
 	r.wg.Add(1)
 	go func() {
@@ -168,6 +154,33 @@ func (r *Relay) Start(info StationInfo, tracks []onair.Track, opts PlayOptions) 
 		s.run()
 	}()
 	return nil
+}
+
+// register makes s the station of its slug and announces it, unless the
+// relay closed or a concurrent Start won meanwhile: then s is released
+// (and err is ErrClosed when the relay closed). The events go out after
+// the lock: never publish while holding it. Until its goroutine runs, a
+// Stop of s waits on s.done, which that goroutine closes.
+func (r *Relay) register(s *station) (added bool, err error) {
+	r.mu.Lock()
+	if r.closed || r.stations[s.slug] != nil {
+		closed := r.closed
+		r.mu.Unlock()
+		s.release()
+		if closed {
+			return false, ErrClosed
+		}
+		return false, nil
+	}
+	if r.stations == nil {
+		r.stations = map[string]*station{}
+	}
+	r.stations[s.slug] = s
+	r.mu.Unlock()
+	r.publish(onair.Event{Kind: onair.EventStarted, Station: s.slug, StartedAt: s.start})
+	r.publish(onair.Event{Kind: onair.EventMetadata, Station: s.slug, NowPlaying: s.nowPlaying()})
+	r.publish(onair.Event{Kind: onair.EventListeners, Station: s.slug, Listeners: s.listenerCounts()})
+	return true, nil
 }
 
 func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOptions) (*station, error) {

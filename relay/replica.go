@@ -221,23 +221,9 @@ func (r *Relay) StartReplica(rep Replica) error {
 		}
 		s.webrtc = t
 	}
-	r.mu.Lock()
-	if r.closed || r.stations[info.Slug] != nil {
-		r.mu.Unlock()
-		s.release()
-		if r.closed {
-			return ErrClosed
-		}
-		return nil
+	if added, err := r.register(s); !added {
+		return err
 	}
-	if r.stations == nil {
-		r.stations = map[string]*station{}
-	}
-	r.stations[info.Slug] = s
-	r.mu.Unlock()
-	r.publish(onair.Event{Kind: onair.EventStarted, Station: info.Slug, StartedAt: s.start})
-	r.publish(onair.Event{Kind: onair.EventMetadata, Station: info.Slug, NowPlaying: s.nowPlaying()})
-	r.publish(onair.Event{Kind: onair.EventListeners, Station: info.Slug, Listeners: s.listenerCounts()})
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
