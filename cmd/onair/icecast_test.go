@@ -144,8 +144,10 @@ func TestIcecastSourceIsHeardOnEveryOutput(t *testing.T) {
 	}
 	httpL.readUntil("the streamer's title", func() bool { _, ok := httpL.titleAt("DJ Night"); return ok })
 	at, _ := httpL.titleAt("DJ Night")
-	httpL.readUntil("2 s of live audio", func() bool { return int64(len(httpL.audio)) >= at+2*16000 })
-	if f := mp3Tone(t, httpL.audio[at:at+2*16000]); f != 1000 {
+	// The source has the air within a second of its title (the takeover
+	// fade and the feed's prebuffer come first): listen after that.
+	httpL.readUntil("3 s of live audio", func() bool { return int64(len(httpL.audio)) >= at+3*16000 })
+	if f := mp3Tone(t, httpL.audio[at+16000:at+3*16000]); f != 1000 {
 		t.Fatalf("HTTP listener heard %v Hz, want the source's 1000", f)
 	}
 	if kind, who := s.sourceOf(slug); kind != "icecast" || who != "DJ Night" {
