@@ -97,6 +97,10 @@ type WebRTC struct {
 	TCPPort      int      `mapstructure:"tcp_port"`
 	PublicIPs    []string `mapstructure:"public_ips"`
 	ICEServers   []string `mapstructure:"ice_servers"`
+	// Transport is how listeners are served: "lite" (ICE-lite, DTLS for
+	// the keys, one SRTP context per listener) or "pion" (a full pion
+	// PeerConnection each).
+	Transport string `mapstructure:"transport"`
 }
 
 // Upload limits track uploads.
@@ -214,7 +218,7 @@ func Default() Config {
 		HTTP: HTTP{Addr: ":8000", AllowedOrigins: []string{}, TrustedProxies: []string{},
 			ReadTimeout: 30 * time.Second, MaxConns: 10000},
 		DataDir: "./data",
-		WebRTC:  WebRTC{PublicIPs: []string{}, ICEServers: []string{}},
+		WebRTC:  WebRTC{PublicIPs: []string{}, ICEServers: []string{}, Transport: "lite"},
 		Upload:  Upload{MaxBytes: 200 << 20},
 		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
 		Audio:   Audio{SampleRate: 44100, MP3Bitrate: 128000, CrossfadeMS: 2000, LoudnessTarget: -16},

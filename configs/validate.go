@@ -77,6 +77,9 @@ func (c *Config) Validate() error {
 	if c.WebRTC.UDPPort < 0 || c.WebRTC.UDPPort > 65535 {
 		bad("webrtc.udp_port must be between 0 and 65535, got %d", c.WebRTC.UDPPort)
 	}
+	if c.WebRTC.Transport != "lite" && c.WebRTC.Transport != "pion" {
+		bad("webrtc.transport must be lite or pion, got %q", c.WebRTC.Transport)
+	}
 	if c.WebRTC.TCPPort < -1 || c.WebRTC.TCPPort > 65535 {
 		bad("webrtc.tcp_port must be between -1 (off) and 65535, got %d", c.WebRTC.TCPPort)
 	}

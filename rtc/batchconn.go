@@ -32,6 +32,10 @@ type batchConn struct {
 	*net.UDPConn
 	pc *ipv4.PacketConn
 
+	// intercept, when set, sees each datagram read before the reader
+	// does and keeps those it returns true for: the lite listeners'.
+	intercept func(c *batchConn, b []byte, from netip.AddrPort) bool
+
 	mu    sync.Mutex
 	holds int // fan-outs in progress
 	msgs  []ipv4.Message
@@ -100,9 +104,24 @@ func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 	return len(p), nil
 }
 
-// ReadFromAddrPort reads a datagram without allocating its address.
+// ReadFromAddrPort reads a datagram without allocating its address,
+// past those intercept keeps.
 func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
-	return b.ReadFromUDPAddrPort(p)
+	for {
+		n, from, err := b.ReadFromUDPAddrPort(p)
+		if err != nil || b.intercept == nil || !b.intercept(b, p[:n], from) {
+			return n, from, err
+		}
+	}
+}
+
+// ReadFrom is ReadFromAddrPort for readers that want a net.Addr.
+func (b *batchConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	n, from, err := b.ReadFromAddrPort(p)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
 }
 
 // WriteTo is WriteToAddrPort for callers that hold a net.Addr.

@@ -24,23 +24,35 @@ type Peer struct {
 	onCandidate func(onair.ICECandidate)
 	onClose     func()
 	drained     chan struct{}
-	userAgent   string
+	aud         audience
 
 	mu       sync.Mutex
 	answered bool // candidates from now on are trickled
-	counted  bool // counted as a listener
-	sess     onair.ListenSession
-	closed   bool
 	once     sync.Once
 }
 
-// NewPeer creates a listener for a live station: a PeerConnection bound to
-// the station's track. A station with no open track is not live
-// (ErrNotLive). onCandidate receives the server's trickled ICE candidates;
-// onClose is called once when the peer ends for a reason other than its
-// own Close (ICE failed, station stopped). Both are called on pion's or
-// the track's goroutines and must not block.
-func (w *Server) NewPeer(ctx context.Context, slug string, onCandidate func(onair.ICECandidate), onClose func()) (*Peer, error) {
+// Listener is one WebRTC listener of a station, on whichever transport
+// the server uses. Signalling drives it with SDP strings and candidates;
+// it never sees pion types.
+type Listener interface {
+	// Answer answers the first offer, and a later ICE-restart offer on the
+	// same connection.
+	Answer(offer string) (string, error)
+	// AddCandidate adds a browser's trickled candidate.
+	AddCandidate(c onair.ICECandidate) error
+	// Close ends the listener; its onClose is not called.
+	Close() error
+}
+
+// NewPeer creates a listener for a live station, bound to the station's
+// track: a lite one (see litePeer) unless PionPeers asks for pion
+// PeerConnections. A station with no open track is not live (ErrNotLive).
+// onCandidate receives the server's trickled ICE candidates (a lite
+// listener has them all in its answer); onClose is called once when the
+// listener ends for a reason other than its own Close (ICE failed, the
+// browser left, station stopped). Both are called on the server's
+// goroutines and must not block.
+func (w *Server) NewPeer(ctx context.Context, slug string, onCandidate func(onair.ICECandidate), onClose func()) (Listener, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -48,6 +60,22 @@ func (w *Server) NewPeer(ctx context.Context, slug string, onCandidate func(onai
 	if t == nil {
 		return nil, ErrNotLive
 	}
+	if w.lite() {
+		p, err := w.newLitePeer(ctx, t, onClose)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	p, err := w.newPionPeer(ctx, t, onCandidate, onClose)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// newPionPeer makes a listener that is a pion PeerConnection.
+func (w *Server) newPionPeer(ctx context.Context, t *Track, onCandidate func(onair.ICECandidate), onClose func()) (*Peer, error) {
 	sh := t.pick()
 	pc, err := sh.lane.api.NewPeerConnection(w.config())
 	if err != nil {
@@ -58,7 +86,7 @@ func (w *Server) NewPeer(ctx context.Context, slug string, onCandidate func(onai
 		_ = pc.Close()
 		return nil, fmt.Errorf("rtc: add track: %w", err)
 	}
-	p := &Peer{t: t, pc: pc, onCandidate: onCandidate, onClose: onClose, drained: make(chan struct{}), userAgent: onair.UserAgent(ctx)}
+	p := &Peer{t: t, pc: pc, onCandidate: onCandidate, onClose: onClose, drained: make(chan struct{}), aud: audience{t: t, userAgent: onair.UserAgent(ctx)}}
 	if !t.add(p, sh) {
 		_ = pc.Close()
 		return nil, ErrNotLive
@@ -137,7 +165,7 @@ func (p *Peer) close(notify bool) {
 		_ = p.pc.Close()
 		<-p.drained
 		p.t.remove(p)
-		p.uncount()
+		p.aud.uncount()
 		if notify && p.onClose != nil {
 			p.onClose()
 		}
@@ -166,45 +194,10 @@ func (p *Peer) candidate(c *webrtc.ICECandidate) {
 func (p *Peer) state(st webrtc.PeerConnectionState) {
 	switch st {
 	case webrtc.PeerConnectionStateConnected:
-		p.count()
+		p.aud.count()
 	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 		// pion calls this on a goroutine that closing the connection
 		// waits for, so the close runs on its own, owned by the track.
 		p.t.goClose(p)
-	}
-}
-
-// count makes p a listener of its station the first time its connection
-// is up, unless it closed already.
-func (p *Peer) count() {
-	p.mu.Lock()
-	first := !p.counted && !p.closed
-	p.counted = p.counted || first
-	if first {
-		p.sess = p.newSession()
-	}
-	sess := p.sess
-	p.mu.Unlock()
-	if first && p.t.station != nil {
-		p.t.station.PeerConnected()
-	}
-	if first {
-		p.reportSession(sess)
-	}
-}
-
-// uncount is the one place a peer stops being a listener: when it closes,
-// for whatever reason, if it was counted. It marks p closed, so a late
-// "connected" cannot count it again.
-func (p *Peer) uncount() {
-	p.mu.Lock()
-	counted, sess := p.counted, p.sess
-	p.counted, p.closed = false, true
-	p.mu.Unlock()
-	if counted && p.t.station != nil {
-		p.t.station.PeerGone()
-	}
-	if counted {
-		p.sessionEnded(sess)
 	}
 }

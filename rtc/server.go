@@ -41,8 +41,13 @@ type Server struct {
 	// its own (a lane; see lane).
 	UDPPort int
 	// PortPerPeer gives each peer ephemeral ports of its own, pion's
-	// default, instead of lanes: no batching. For comparisons.
+	// default, instead of lanes: no batching, and pion peers. For
+	// comparisons.
 	PortPerPeer bool
+	// PionPeers makes each listener a full pion PeerConnection instead of
+	// a lite one (see lite.go): the path onair had before, kept behind
+	// webrtc.transport = pion until the lite one has met every browser.
+	PionPeers bool
 	// ICETCP also offers ICE over TCP (RFC 6544 passive candidates) on
 	// TCPPort, for browsers whose UDP is blocked: they connect to it.
 	ICETCP bool
@@ -65,10 +70,12 @@ type Server struct {
 	// pion's goroutines and must not block.
 	OnSession func(onair.ListenSession)
 
-	once   sync.Once
-	err    error
-	lanes  []*lane
-	tcpMux ice.TCPMux
+	once    sync.Once
+	err     error
+	lanes   []*lane
+	tcpMux  ice.TCPMux
+	hostIPs []string // the addresses lite answers advertise
+	liteServerState
 
 	mu sync.Mutex
 	// tracks holds the open tracks by station slug, oldest first. There
@@ -145,6 +152,16 @@ func (w *Server) build() error {
 			return err
 		}
 	}
+	if w.lite() {
+		ips, err := w.advertised()
+		if err != nil {
+			return err
+		}
+		w.hostIPs = ips
+		if err := w.liteSetup(); err != nil {
+			return err
+		}
+	}
 	n := max(1, runtime.GOMAXPROCS(0))
 	if w.UDPPort != 0 || w.PortPerPeer {
 		n = 1
@@ -156,6 +173,9 @@ func (w *Server) build() error {
 			return err
 		}
 		w.lanes = append(w.lanes, l)
+	}
+	if w.lite() {
+		w.startSweep()
 	}
 	return nil
 }
@@ -169,6 +189,7 @@ type lane struct {
 	api  *webrtc.API
 	mux  ice.UDPMux
 	conn *batchConn
+	lite *liteTable // the lane's lite listeners; nil without a socket
 }
 
 // udpBuffer sizes a lane socket's kernel buffers: a batch of a thousand
@@ -194,6 +215,8 @@ func (w *Server) newLane(se webrtc.SettingEngine, m *webrtc.MediaEngine, reg *in
 		_ = conn.SetWriteBuffer(udpBuffer)
 		_ = conn.SetReadBuffer(udpBuffer)
 		l.conn = newBatchConn(conn)
+		l.lite = newLiteTable(w.LoopbackOnly)
+		l.conn.intercept = l.lite.handle
 		l.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: l.conn, Logger: pionLogs{w.logger()}.NewLogger("ice-udp")})
 		se.SetICEUDPMux(l.mux)
 	}
@@ -221,6 +244,10 @@ func (w *Server) listenTCP(se *webrtc.SettingEngine) error {
 	if err != nil {
 		return fmt.Errorf("rtc: ice-tcp port %d: %w", w.TCPPort, err)
 	}
+	if w.lite() {
+		// Lite listeners' connections are kept before pion's mux sees them.
+		ln = newTCPSplitter(ln, w)
+	}
 	w.tcpMux = webrtc.NewICETCPMux(pionLogs{w.logger()}.NewLogger("ice-tcp"), ln, tcpReadBuffer)
 	se.SetICETCPMux(w.tcpMux)
 	return nil
@@ -241,6 +268,12 @@ func (w *Server) TCPAddr() net.Addr {
 // Close releases the lanes' UDP ports and ICE-TCP's port. pion's muxes
 // own their sockets once they are made: closing a mux closes its socket.
 func (w *Server) Close() error {
+	if w.sweepStop != nil {
+		close(w.sweepStop)
+		<-w.sweepDone
+		w.sweepStop = nil
+	}
+	w.dtlsWG.Wait()
 	var errs []error
 	for _, l := range w.lanes {
 		if l.mux != nil {

@@ -2,9 +2,11 @@ package rtc
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,12 +46,13 @@ type Track struct {
 	slug       string
 	station    Station // nil: nobody is told
 	packetizer rtp.Packetizer
+	ssrc       uint32 // the source lite listeners hear (pion's peers get their own)
 	shards     []*shard
 	bound      atomic.Int32 // peers bound: the Opus path runs while > 0
 	dropped    atomic.Int64 // packets a shard was too far behind to take
 
 	mu       sync.Mutex
-	peers    map[*Peer]*shard
+	peers    map[member]*shard
 	closed   bool
 	wg       sync.WaitGroup // closes started by pion callbacks
 	stopOnce sync.Once
@@ -60,9 +63,19 @@ type Track struct {
 type shard struct {
 	lane  *lane // nil in tests that build a track by hand
 	track *webrtc.TrackLocalStaticRTP
+	ssrc  uint32
 	queue chan []*rtp.Packet
 	peers atomic.Int32
 	done  chan struct{}
+
+	// The shard's lite listeners that have their keys: a list replaced
+	// whole on each change, so that the fan-out reads it without a lock.
+	liteMu sync.Mutex
+	lite   atomic.Pointer[[]*litePeer]
+	// The fan-out's buffers: the packet in the clear, with another
+	// payload type, and sealed.
+	plain, alt, sealed []byte
+	sealFailed         atomic.Int64 // packets SRTP refused to seal
 }
 
 // shardQueue is how many packets a shard may fall behind (1 s of 20 ms
@@ -82,7 +95,8 @@ func (w *Server) NewTrack(slug string, st Station) (*Track, error) {
 		slug:       slug,
 		station:    st,
 		packetizer: rtp.NewPacketizer(rtpMTU, 111, 0, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), opusCodec.ClockRate),
-		peers:      map[*Peer]*shard{},
+		ssrc:       randomSSRC(),
+		peers:      map[member]*shard{},
 	}
 	for i := range max(1, runtime.GOMAXPROCS(0)) {
 		track, err := webrtc.NewTrackLocalStaticRTP(opusCodec, "audio", "onair-"+slug)
@@ -90,7 +104,7 @@ func (w *Server) NewTrack(slug string, st Station) (*Track, error) {
 			t.stopShards()
 			return nil, fmt.Errorf("rtc: new track %d: %w", i, err)
 		}
-		sh := &shard{lane: w.lanes[i%len(w.lanes)], track: track, queue: make(chan []*rtp.Packet, shardQueue), done: make(chan struct{})}
+		sh := &shard{lane: w.lanes[i%len(w.lanes)], track: track, ssrc: t.ssrc, queue: make(chan []*rtp.Packet, shardQueue), done: make(chan struct{})}
 		t.shards = append(t.shards, sh)
 		go sh.run()
 	}
@@ -118,6 +132,70 @@ func (sh *shard) send(pkts []*rtp.Packet) {
 		// pion's to skip.
 		_ = sh.track.WriteRTP(p)
 	}
+	if lp := sh.lite.Load(); lp != nil && len(*lp) > 0 {
+		for _, p := range pkts {
+			sh.sendLite(p, *lp)
+		}
+	}
+}
+
+// sendLite packs pkt once and sends it sealed to each lite listener.
+func (sh *shard) sendLite(pkt *rtp.Packet, peers []*litePeer) {
+	if sh.plain == nil {
+		sh.plain, sh.alt, sh.sealed = make([]byte, batchSlot), make([]byte, batchSlot), make([]byte, 0, batchSlot)
+	}
+	n, err := pkt.MarshalTo(sh.plain)
+	if err != nil {
+		sh.sealFailed.Add(int64(len(peers)))
+		return
+	}
+	plain := sh.plain[:n]
+	binary.BigEndian.PutUint32(plain[8:12], sh.ssrc)
+	alt := sh.alt[:n]
+	altPT := -1
+	for _, p := range peers {
+		src := plain
+		if p.pt != plain[1]&0x7f {
+			// A browser that numbers Opus otherwise (Firefox: 109).
+			if altPT != int(p.pt) {
+				copy(alt, plain)
+				alt[1] = plain[1]&0x80 | p.pt
+				altPT = int(p.pt)
+			}
+			src = alt
+		}
+		out, err := p.srtp.EncryptRTP(sh.sealed[:0], src, nil)
+		r := p.route.Load()
+		if err != nil || r == nil {
+			sh.sealFailed.Add(1)
+			continue
+		}
+		r.write(sh.lane.conn, out)
+	}
+}
+
+// addLite puts p, whose keys are known, on the fan-out's list.
+func (sh *shard) addLite(p *litePeer) {
+	sh.liteMu.Lock()
+	defer sh.liteMu.Unlock()
+	var next []*litePeer
+	if cur := sh.lite.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, p)
+	sh.lite.Store(&next)
+}
+
+// removeLite takes p off the fan-out's list.
+func (sh *shard) removeLite(p *litePeer) {
+	sh.liteMu.Lock()
+	defer sh.liteMu.Unlock()
+	cur := sh.lite.Load()
+	if cur == nil || !slices.Contains(*cur, p) {
+		return
+	}
+	next := slices.DeleteFunc(slices.Clone(*cur), func(q *litePeer) bool { return q == p })
+	sh.lite.Store(&next)
 }
 
 // packetize turns one Opus packet of duration dur into RTP packets, on the
@@ -155,7 +233,7 @@ func (t *Track) pick() *shard {
 }
 
 // add registers p, bound to sh, unless the station already stopped.
-func (t *Track) add(p *Peer, sh *shard) bool {
+func (t *Track) add(p member, sh *shard) bool {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
@@ -176,7 +254,7 @@ func (t *Track) Active() bool { return t.bound.Load() > 0 }
 
 // goClose closes p on a goroutine of its own, unless the station is
 // already closing every peer itself.
-func (t *Track) goClose(p *Peer) {
+func (t *Track) goClose(p member) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
@@ -189,7 +267,7 @@ func (t *Track) goClose(p *Peer) {
 	}()
 }
 
-func (t *Track) remove(p *Peer) {
+func (t *Track) remove(p member) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if sh, ok := t.peers[p]; ok {
@@ -219,7 +297,7 @@ func (t *Track) Close() {
 	}
 	t.mu.Lock()
 	t.closed = true
-	peers := make([]*Peer, 0, len(t.peers))
+	peers := make([]member, 0, len(t.peers))
 	for p := range t.peers {
 		peers = append(peers, p)
 	}

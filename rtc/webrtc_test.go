@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,15 +78,21 @@ func liveTrack(t *testing.T, srv *Server) (*Track, *station) {
 }
 
 // play writes a 20 ms Opus packet to tr on a ticker while any peer is
-// bound, as a station's clock does, until the test ends (at most 30 s).
-func play(t *testing.T, tr *Track) {
+// bound, as a station's clock does, until the test ends (at most 30 s) or
+// the returned function is called: a station's clock stops before its
+// track closes.
+func play(t *testing.T, tr *Track) (stopPlaying func()) {
 	t.Helper()
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	t.Cleanup(func() {
-		close(stop)
-		<-done
-	})
+	var once sync.Once
+	stopPlaying = func() {
+		once.Do(func() {
+			close(stop)
+			<-done
+		})
+	}
+	t.Cleanup(stopPlaying)
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(20 * time.Millisecond)
@@ -101,6 +108,7 @@ func play(t *testing.T, tr *Track) {
 			}
 		}
 	}()
+	return stopPlaying
 }
 
 func candidates(sdp string) []string {
@@ -131,8 +139,10 @@ func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stopPlaying := play(t, tr)
 	defer func() {
-		// The order of a server's shutdown: peers, then the port.
+		// The order of a server's shutdown: the clock, peers, then the port.
+		stopPlaying()
 		tr.Close()
 		if err := srv.Close(); err != nil {
 			t.Errorf("closing the shared port after peers used it: %v", err)
@@ -144,7 +154,6 @@ func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 			t.Error("the track is active with every peer closed")
 		}
 	}()
-	play(t, tr)
 	var packets atomic.Int64
 	for i := range 2 {
 		client := offerer(t)
@@ -295,7 +304,7 @@ func TestStationTrackNeverBlocksTheClock(t *testing.T) {
 }
 
 func TestPeersSpreadOverShards(t *testing.T) {
-	tr := &Track{peers: map[*Peer]*shard{}}
+	tr := &Track{peers: map[member]*shard{}}
 	for range 3 {
 		tr.shards = append(tr.shards, &shard{})
 	}
@@ -356,7 +365,7 @@ func TestNewPeerFindsTheNewestOpenTrack(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			if p.t != tc.want || !tc.want.Active() {
+			if trackOf(p) != tc.want || !tc.want.Active() {
 				t.Fatal("the peer is not bound to the newest open track")
 			}
 		})

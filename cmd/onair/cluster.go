@@ -21,7 +21,6 @@ import (
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/internal/httpjson"
 	"github.com/onairfm/onair/relay"
-	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
 )
 
@@ -61,13 +60,7 @@ func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *s
 		return err
 	}
 	defer stopNATS()
-	rtcServer := &rtc.Server{
-		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
-		UDPPort:      cfg.WebRTC.UDPPort,
-		PublicIPs:    cfg.WebRTC.PublicIPs,
-		ICEServers:   cfg.WebRTC.ICEServers,
-		Logger:       log.With("component", "webrtc"),
-	}
+	rtcServer := newRTCServer(cfg, log)
 	defer func() { err = errors.Join(err, rtcServer.Close()) }()
 	hub := &signalling.Hub{Logger: log.With("component", "signalling"), AllowedOrigins: cfg.HTTP.AllowedOrigins}
 	rel := &relay.Relay{

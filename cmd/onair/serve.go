@@ -125,15 +125,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 			return ingest.Analyze(ctx, filepath.Join(media, t.Path), t.Format)
 		},
 	}
-	rtcServer := &rtc.Server{
-		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
-		UDPPort:      cfg.WebRTC.UDPPort,
-		ICETCP:       cfg.WebRTC.TCPPort >= 0,
-		TCPPort:      max(0, cfg.WebRTC.TCPPort),
-		PublicIPs:    cfg.WebRTC.PublicIPs,
-		ICEServers:   cfg.WebRTC.ICEServers,
-		Logger:       log.With("component", "webrtc"),
-	}
+	rtcServer := newRTCServer(cfg, log)
 	// Closed after the relay, whose stations close their tracks and peers.
 	defer func() { err = errors.Join(err, rtcServer.Close()) }()
 	node := originNode(cfg, log) // nil: one node, no NATS
@@ -357,6 +349,20 @@ type publishers []interface{ Publish(onair.Event) }
 func (ps publishers) Publish(ev onair.Event) {
 	for _, p := range ps {
 		p.Publish(ev)
+	}
+}
+
+// newRTCServer is the WebRTC side as configured, on an origin or an edge.
+func newRTCServer(cfg *configs.Config, log *slog.Logger) *rtc.Server {
+	return &rtc.Server{
+		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
+		UDPPort:      cfg.WebRTC.UDPPort,
+		ICETCP:       cfg.WebRTC.TCPPort >= 0,
+		TCPPort:      max(0, cfg.WebRTC.TCPPort),
+		PublicIPs:    cfg.WebRTC.PublicIPs,
+		ICEServers:   cfg.WebRTC.ICEServers,
+		PionPeers:    cfg.WebRTC.Transport == "pion",
+		Logger:       log.With("component", "webrtc"),
 	}
 }
 
