@@ -223,8 +223,9 @@ func (l *liteTable) handle(conn *batchConn, b []byte, from netip.AddrPort) bool 
 	case c >= 20 && c <= 63: // DTLS (RFC 7983)
 		p.dtlsIn(b, &liteRoute{udp: from})
 	case c >= 128 && c <= 191:
-		// SRTCP: the browser's receiver reports. They say it is there,
-		// and nothing the server acts on.
+		// SRTCP: the browser's receiver reports. They say it is there
+		// and has its keys; their content is nothing the server acts on.
+		p.srtcp()
 	}
 	return true
 }

@@ -421,3 +421,25 @@ func TestLiteIgnoresOtherAddressesWhenLoopbackOnly(t *testing.T) {
 		t.Fatal("a check from outside loopback was taken")
 	}
 }
+
+// TestLiteLetsDTLSGoOnceTheBrowserHasItsKeys: the browser's first SRTCP
+// packet ends DTLS well before dtlsLinger.
+func TestLiteLetsDTLSGoOnceTheBrowserHasItsKeys(t *testing.T) {
+	srv := &Server{LoopbackOnly: true}
+	tr, _ := liveTrack(t, srv)
+	play(t, tr)
+	pc, _ := liteClient(t, 111, false)
+	p, _ := connect(t, srv, pc, nil)
+	lp := p.(*litePeer)
+	testutil.Eventually(t, dtlsLinger*3/4, "DTLS let go", func() bool {
+		select {
+		case <-lp.detached:
+			return true
+		default:
+			return false
+		}
+	})
+	if !lp.aud.isCounted() {
+		t.Fatal("the listener is not counted")
+	}
+}

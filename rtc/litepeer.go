@@ -44,6 +44,9 @@ type litePeer struct {
 	route atomic.Pointer[liteRoute] // where media goes: the nominated pair
 	seen  atomic.Int64              // unix nanoseconds of the last datagram
 
+	// The DTLS connection while it lingers after its handshake.
+	lingering atomic.Pointer[dtls.Conn]
+
 	// Set once the keys are known, before the peer joins its shard's list;
 	// from then on used by the shard's goroutine only.
 	srtp *srtp.Context
@@ -169,6 +172,14 @@ func (p *litePeer) close(notify bool) {
 // heard notes that the browser sent something.
 func (p *litePeer) heard() { p.seen.Store(time.Now().UnixNano()) }
 
+// srtcp notes an SRTCP packet from the browser: it has its keys, so the
+// DTLS connection is no longer needed.
+func (p *litePeer) srtcp() {
+	if c := p.lingering.Swap(nil); c != nil {
+		_ = c.SetReadDeadline(time.Now())
+	}
+}
+
 // silent reports whether the listener should be given up at now.
 func (p *litePeer) silent(now time.Time) bool {
 	if !p.aud.isCounted() {
@@ -272,11 +283,15 @@ func (p *litePeer) handshake(from *liteRoute) {
 	p.mu.Unlock()
 	p.aud.count()
 	// The browser may send its last flight again, or close at once: DTLS
-	// is kept for dtlsLinger. It sends no application data, so a read
-	// returns only when the connection ends: by the deadline, by the
-	// listener's close, or by an alert of the browser's: it left.
+	// is kept until its first SRTCP packet shows it has its keys, or for
+	// dtlsLinger. It sends no application data, so a read returns only
+	// when the connection ends: by the deadline (or SRTCP, which moves the
+	// deadline), by the listener's close, or by an alert of the browser's:
+	// it left.
 	_ = conn.SetReadDeadline(time.Now().Add(dtlsLinger))
+	p.lingering.Store(conn)
 	_, err = conn.Read(make([]byte, 64))
+	p.lingering.Store(nil)
 	var ne net.Error
 	select {
 	case <-p.done:

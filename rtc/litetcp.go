@@ -191,6 +191,7 @@ func (s *tcpSplitter) serve(c net.Conn, p *litePeer, first []byte) {
 			p.dtlsIn(pkt, route)
 		default:
 			p.heard() // SRTCP
+			p.srtcp()
 		}
 		var err error
 		if pkt, err = readFrame(c); err != nil {

@@ -75,6 +75,7 @@ type shard struct {
 	// The fan-out's buffers: the packet in the clear, with another
 	// payload type, and sealed.
 	plain, alt, sealed []byte
+	hdr                rtp.Header   // SRTP's scratch: it parses the header into it
 	sealFailed         atomic.Int64 // packets SRTP refused to seal
 }
 
@@ -164,7 +165,7 @@ func (sh *shard) sendLite(pkt *rtp.Packet, peers []*litePeer) {
 			}
 			src = alt
 		}
-		out, err := p.srtp.EncryptRTP(sh.sealed[:0], src, nil)
+		out, err := p.srtp.EncryptRTP(sh.sealed[:0], src, &sh.hdr)
 		r := p.route.Load()
 		if err != nil || r == nil {
 			sh.sealFailed.Add(1)

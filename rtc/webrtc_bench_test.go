@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net"
 	"sync"
@@ -39,12 +40,14 @@ func BenchmarkWebRTCWrite(b *testing.B) {
 	for _, n := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("peers=%d", n), func(b *testing.B) { benchWebRTCWrite(b, n, rtcVariant{}) })
 	}
-	// What each choice costs per listener, at 100 peers: the interceptors,
+	// What each choice costs per listener, at 100 peers: pion
+	// PeerConnections instead of lite listeners, with their interceptors,
 	// one UDP port for all peers, pion's port per peer (no batching), and
 	// longer Opus frames (fewer packets).
 	for _, v := range []rtcVariant{
-		{name: "interceptors=none", interceptors: []string{}},
-		{name: "interceptors=sr+nack", interceptors: []string{"sr", "nack"}},
+		{name: "transport=pion", pion: true},
+		{name: "transport=pion/interceptors=none", pion: true, interceptors: []string{}},
+		{name: "transport=pion/interceptors=sr+nack", pion: true, interceptors: []string{"sr", "nack"}},
 		{name: "udp-mux", mux: true},
 		{name: "port-per-peer", portPerPeer: true},
 		{name: "frame=40ms", frameMS: 40},
@@ -55,10 +58,10 @@ func BenchmarkWebRTCWrite(b *testing.B) {
 }
 
 // rtcVariant is a server configuration to measure; the zero value is the
-// default (sender reports only, a batching UDP port per core, 20 ms
-// frames).
+// default (lite listeners, a batching UDP port per core, 20 ms frames).
 type rtcVariant struct {
 	name         string
+	pion         bool // pion PeerConnections, with sender reports unless interceptors says otherwise
 	interceptors []string
 	mux          bool
 	portPerPeer  bool
@@ -66,7 +69,7 @@ type rtcVariant struct {
 }
 
 func benchWebRTCWrite(b *testing.B, n int, v rtcVariant) {
-	w := &Server{LoopbackOnly: true, Interceptors: v.interceptors, PortPerPeer: v.portPerPeer}
+	w := &Server{LoopbackOnly: true, Interceptors: v.interceptors, PortPerPeer: v.portPerPeer, PionPeers: v.pion}
 	if v.mux {
 		w.UDPPort = benchFreeUDPPort(b)
 	}
@@ -166,6 +169,7 @@ func benchWebRTCWrite(b *testing.B, n int, v rtcVariant) {
 // that listens to it.
 type benchPair struct {
 	server, client *webrtc.PeerConnection
+	lite           *litePeer // the server's side of a lite listener, instead of server
 	connected      chan struct{}
 	track          chan struct{}
 	readers        sync.WaitGroup
@@ -192,16 +196,19 @@ func newBenchPair(w *Server, t *Track, received *atomic.Int64) (*benchPair, erro
 	if p.client, err = capi.NewPeerConnection(webrtc.Configuration{}); err != nil {
 		return nil, err
 	}
-	sh := t.pick()
-	if p.server, err = sh.lane.api.NewPeerConnection(w.config()); err != nil {
-		p.client.Close()
-		return nil, err
-	}
 	fail := func(err error) (*benchPair, error) {
 		p.close()
 		return nil, err
 	}
 	if _, err := p.client.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		return fail(err)
+	}
+	p.client.OnTrack(p.onTrack(received))
+	if w.lite() {
+		return p.negotiateLite(w)
+	}
+	sh := t.pick()
+	if p.server, err = sh.lane.api.NewPeerConnection(w.config()); err != nil {
 		return fail(err)
 	}
 	sender, err := p.server.AddTrack(sh.track)
@@ -222,19 +229,6 @@ func newBenchPair(w *Server, t *Track, received *atomic.Int64) (*benchPair, erro
 		if s == webrtc.PeerConnectionStateConnected {
 			once.Do(func() { close(p.connected) })
 		}
-	})
-	var trackOnce sync.Once
-	p.client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		p.readers.Go(func() {
-			buf := make([]byte, 1500)
-			for {
-				if _, _, err := tr.Read(buf); err != nil {
-					return
-				}
-				received.Add(1)
-				trackOnce.Do(func() { close(p.track) })
-			}
-		})
 	})
 	offer, err := p.client.CreateOffer(nil)
 	if err != nil {
@@ -263,6 +257,63 @@ func newBenchPair(w *Server, t *Track, received *atomic.Int64) (*benchPair, erro
 	return p, nil
 }
 
+// onTrack counts what the client receives.
+func (p *benchPair) onTrack(received *atomic.Int64) func(*webrtc.TrackRemote, *webrtc.RTPReceiver) {
+	var once sync.Once
+	return func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		p.readers.Go(func() {
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := tr.Read(buf); err != nil {
+					return
+				}
+				received.Add(1)
+				once.Do(func() { close(p.track) })
+			}
+		})
+	}
+}
+
+// negotiateLite makes the server's side a lite listener, as NewPeer does.
+func (p *benchPair) negotiateLite(w *Server) (*benchPair, error) {
+	fail := func(err error) (*benchPair, error) {
+		p.close()
+		return nil, err
+	}
+	offer, err := p.client.CreateOffer(nil)
+	if err != nil {
+		return fail(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(p.client)
+	if err := p.client.SetLocalDescription(offer); err != nil {
+		return fail(err)
+	}
+	<-gathered
+	l, err := w.NewPeer(context.Background(), "bench", nil, nil)
+	if err != nil {
+		return fail(err)
+	}
+	p.lite = l.(*litePeer)
+	answer, err := p.lite.Answer(p.client.LocalDescription().SDP)
+	if err != nil {
+		return fail(err)
+	}
+	if err := p.client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		return fail(err)
+	}
+	go func() {
+		for !p.lite.aud.isCounted() {
+			select {
+			case <-p.lite.done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		close(p.connected)
+	}()
+	return p, nil
+}
+
 func (p *benchPair) waitConnected(b *testing.B) {
 	select {
 	case <-p.connected:
@@ -285,6 +336,9 @@ func (p *benchPair) close() {
 	}
 	if p.server != nil {
 		p.server.Close()
+	}
+	if p.lite != nil {
+		p.lite.Close()
 	}
 	p.readers.Wait()
 }
