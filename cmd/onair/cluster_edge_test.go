@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/onairfm/onair/configs"
+	"github.com/onairfm/onair/internal/testutil"
+)
+
+// An edge's own HTTP server enforces what the origin's does, with the
+// same code (package guard, cmd/onair/front.go).
+
+// openStream starts listening to url with extra headers; it returns the
+// status and, for 200, the body to close, with the refusal's message
+// otherwise.
+func openStream(t *testing.T, url string, h http.Header) (int, io.Closer, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		if _, err := io.ReadFull(resp.Body, make([]byte, 1000)); err != nil { // really listening
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp.StatusCode, resp.Body, ""
+	}
+	var body struct{ Error string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	return resp.StatusCode, nil, body.Error
+}
+
+// TestEdgeLimitsLikeOrigin: limits.streams_per_ip and sockets_per_ip hold
+// on an edge as on the origin, and a trusted proxy's X-Forwarded-For names
+// the client there, for the caps and for the requests it forwards.
+func TestEdgeLimitsLikeOrigin(t *testing.T) {
+	addr := freePort(t)
+	limits := func(c *configs.Config) {
+		c.Limits.StreamsPerIP, c.Limits.SocketsPerIP = 2, 2
+		c.HTTP.TrustedProxies = []string{"127.0.0.1"}
+	}
+	origin := startNode(t, "origin", "origin", func(c *configs.Config) { limits(c); c.Cluster.EmbeddedNATS = addr })
+	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { limits(c); c.Cluster.NATSURL = "nats://" + addr })
+	tok := origin.owner("deejay")
+	slug, _ := origin.liveStation(tok, "Capped FM", "tone440.mp3")
+	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+
+	proxied := func(client string) http.Header { return http.Header{"X-Forwarded-For": {"203.0.113.250, " + client}} }
+	for _, n := range []*server{origin, edge} {
+		url := n.URL + "/stream/" + slug
+		var open []io.Closer
+		for i := range 2 {
+			st, body, msg := openStream(t, url, nil)
+			if st != 200 {
+				t.Fatalf("%s: listener %d: %d %q", n.URL, i, st, msg)
+			}
+			open = append(open, body)
+		}
+		if st, _, msg := openStream(t, url+".opus", nil); st != http.StatusTooManyRequests || !strings.Contains(msg, "too many streams") {
+			t.Fatalf("%s: third stream from one address: %d %q", n.URL, st, msg)
+		}
+		// Through the trusted proxy, another client has slots of its own,
+		// and only those.
+		for i := range 2 {
+			if st, _, msg := openStream(t, url, proxied("198.51.100.7")); st != 200 {
+				t.Fatalf("%s: proxied listener %d: %d %q", n.URL, i, st, msg)
+			}
+		}
+		if st, _, _ := openStream(t, url, proxied("198.51.100.7")); st != http.StatusTooManyRequests {
+			t.Fatalf("%s: third proxied stream of one client: %d", n.URL, st)
+		}
+		open[0].Close()
+		testutil.Eventually(t, 10*time.Second, "a slot after one listener left", func() bool {
+			st, _, _ := openStream(t, url, nil)
+			return st == 200
+		})
+
+		// Sockets: two from one address, the third refused.
+		for i := range 2 {
+			ws, _, err := wsDial(t, n, "")
+			if err != nil {
+				t.Fatalf("%s: socket %d: %v", n.URL, i, err)
+			}
+			defer ws.Close()
+		}
+		if _, resp, err := wsDial(t, n, ""); err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("%s: third socket: %v %v", n.URL, resp, err)
+		}
+		d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+		ws, _, err := d.Dial(n.wsURL(), proxied("198.51.100.8"))
+		if err != nil {
+			t.Fatalf("%s: a proxied client's socket: %v", n.URL, err)
+		}
+		ws.Close()
+	}
+
+	// A forwarded request carries the client the edge found: the origin's
+	// login rate limit counts the proxied client, not the proxy.
+	bad := map[string]string{"username": "admin", "password": "wrong-password"}
+	login := func(client string) int {
+		b, _ := json.Marshal(bad)
+		req, _ := http.NewRequest("POST", edge.URL+"/api/auth/login", bytes.NewReader(b))
+		req.Header = proxied(client)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	limited := false
+	for range 20 {
+		if login("198.51.100.9") == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("20 bad logins through the edge were not rate limited")
+	}
+	if st := login("198.51.100.10"); st != http.StatusUnauthorized {
+		t.Fatalf("another proxied client after the first was limited: %d, want 401", st)
+	}
+	if st := edge.do("POST", "/api/auth/login", "", bad, nil); st != http.StatusUnauthorized {
+		t.Fatalf("the proxy's own address after a proxied client was limited: %d, want 401", st)
+	}
+}
+
+// TestEdgeConnectionCap: http.max_conns and http.read_timeout hold on an
+// edge: with max_conns connections open the next one waits, and a client
+// trickling its headers is cut off.
+func TestEdgeConnectionCap(t *testing.T) {
+	addr := freePort(t)
+	startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.EmbeddedNATS = addr })
+	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) {
+		c.Cluster.NATSURL = "nats://" + addr
+		c.HTTP.MaxConns = 2
+		c.HTTP.ReadTimeout = time.Second
+	})
+	http.DefaultClient.CloseIdleConnections() // startNode's login held one
+	host := strings.TrimPrefix(edge.URL, "http://")
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	third := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := third.Get(edge.URL + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatal("a third connection was served while two were open")
+	}
+	held[0].Close()
+
+	// A slow client takes the freed slot and is cut off after
+	// read_timeout, which frees it again.
+	slow, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	io.WriteString(slow, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+	slow.SetReadDeadline(time.Now().Add(15 * time.Second))
+	if _, err := io.ReadAll(slow); isTimeout(err) {
+		t.Fatal("a client trickling its headers was not cut off")
+	}
+	patient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := patient.Get(edge.URL + "/healthz")
+	if err != nil {
+		t.Fatalf("after one closed: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// TestEdgeTLS: tls.cert_file and tls.key_file make an edge serve https and
+// wss, its own routes and the forwarded ones, with HSTS and a Secure
+// session cookie.
+func TestEdgeTLS(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t)
+	addr := freePort(t)
+	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.EmbeddedNATS = addr })
+	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) {
+		c.Cluster.NATSURL = "nats://" + addr
+		c.TLS.CertFile, c.TLS.KeyFile = certFile, keyFile
+	})
+	tok := origin.owner("deejay")
+	slug, _ := origin.liveStation(tok, "Secure FM", "tone440.mp3")
+	tlsConf := &tls.Config{RootCAs: pool}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf}}
+	defer client.CloseIdleConnections()
+	var resp *http.Response
+	var err error
+	testutil.Eventually(t, 20*time.Second, "the station over https on the edge", func() bool {
+		resp, err = client.Get(edge.URL + "/stream/" + slug)
+		if err != nil {
+			return false
+		}
+		if resp.StatusCode != 200 {
+			resp.Body.Close()
+			return false
+		}
+		return true
+	})
+	if _, err := io.ReadFull(resp.Body, make([]byte, 4000)); err != nil || resp.TLS == nil ||
+		resp.Header.Get("icy-name") != "Secure FM" || !strings.HasPrefix(resp.Header.Get("icy-url"), "https://") {
+		t.Fatalf("stream over https: %v, TLS %v, headers %v", err, resp.TLS != nil, resp.Header)
+	}
+	resp.Body.Close()
+	resp, err = client.Get(edge.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatalf("healthz over https: %d, headers %v", resp.StatusCode, resp.Header)
+	}
+
+	// A forwarded login: the origin hears it came over https.
+	b, _ := json.Marshal(map[string]string{"username": "admin", "password": adminPassword})
+	resp, err = client.Post(edge.URL+"/api/auth/login", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if c := resp.Cookies(); resp.StatusCode != 200 || len(c) != 1 || !c[0].Secure || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatalf("login over https through the edge: %d, cookies %v, headers %v", resp.StatusCode, c, resp.Header)
+	}
+
+	d := websocket.Dialer{TLSClientConfig: tlsConf, HandshakeTimeout: 10 * time.Second}
+	ws, _, err := d.Dial("wss://"+strings.TrimPrefix(edge.URL, "https://")+"/ws", nil)
+	if err != nil {
+		t.Fatalf("wss on the edge: %v", err)
+	}
+	defer ws.Close()
+	ws.WriteJSON(map[string]any{"event": "stream:join", "data": map[string]string{"station": slug}})
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var first struct{ Event string }
+	if err := ws.ReadJSON(&first); err != nil || first.Event != "stream:live" {
+		t.Fatalf("join over wss: %+v %v", first, err)
+	}
+
+	// Plain HTTP on the TLS port is not served.
+	if resp, err := http.Get("http://" + strings.TrimPrefix(edge.URL, "https://") + "/healthz"); err == nil {
+		if resp.StatusCode == http.StatusOK {
+			t.Fatal("plain HTTP served on the edge's TLS address")
+		}
+		resp.Body.Close()
+	}
+}
