@@ -56,6 +56,9 @@ type Node struct {
 	Logger *slog.Logger
 	// Origin holds what an origin answers edges with; origin only.
 	Origin Services
+	// PublicURL is the origin's http.public_url, told to edges so that
+	// they can send live sources there; origin only.
+	PublicURL string
 	// MaxUpload bounds a forwarded request body (upload.max_bytes).
 	MaxUpload int64
 	// Heartbeat is how often the node says what its listeners are;

@@ -19,6 +19,7 @@ import (
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/internal/guard"
 	"github.com/onairfm/onair/internal/httpjson"
+	"github.com/onairfm/onair/live"
 	"github.com/onairfm/onair/relay"
 	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
@@ -48,6 +49,7 @@ func originNode(cfg *configs.Config, log *slog.Logger) *cluster.Node {
 		Role:      cluster.RoleOrigin,
 		Logger:    log,
 		MaxUpload: cfg.Upload.MaxBytes,
+		PublicURL: cfg.HTTP.PublicURL,
 	}
 }
 
@@ -83,6 +85,7 @@ func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *s
 		Opus:      relay.OpusConfig{Bitrate: cfg.Opus.Bitrate, FrameMS: cfg.Opus.FrameMS},
 		WebRTC:    tracks{rtcServer},
 		Burst:     cfg.Stream.Burst(),
+		PublicURL: cfg.HTTP.PublicURL,
 	}
 	node := &cluster.Node{
 		Name:      cfg.Cluster.NodeName(),
@@ -133,6 +136,8 @@ func edgeHandler(gd *guard.Guard, rel *relay.Relay, hub http.Handler, node *clus
 	mux.HandleFunc("/stream/{name}", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
 		switch {
+		case r.Method == http.MethodPut || r.Method == "SOURCE":
+			refuseSource(w, node.OriginURL(), name)
 		case strings.HasSuffix(name, ".m3u") || strings.HasSuffix(name, ".pls"):
 			forward.ServeHTTP(w, r) // the origin writes this node's address, from Host
 		default:
@@ -149,7 +154,25 @@ func edgeHandler(gd *guard.Guard, rel *relay.Relay, hub http.Handler, node *clus
 		}
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	return gd.Wrap(mux)
+	return gd.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "SOURCE" { // legacy Icecast sources, on any mount
+			refuseSource(w, node.OriginURL(), strings.TrimPrefix(r.URL.Path, "/"))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// refuseSource sends a live source client that reached an edge to the
+// origin, which alone takes sources: its audio feeds the station's clock
+// and mix, which run there (docs/CLUSTER.md). The status line says where,
+// since that is what source clients show.
+func refuseSource(w http.ResponseWriter, origin, mount string) {
+	where := "the origin server of this cluster (set http.public_url on the origin to have it named here)"
+	if origin != "" {
+		where = origin + "/stream/" + strings.TrimPrefix(mount, "stream/")
+	}
+	live.Refuse(w, http.StatusForbidden, "This is an edge of an onair cluster; connect your source to "+where)
 }
 
 // startOrigin joins the cluster as the origin once its HTTP handler is

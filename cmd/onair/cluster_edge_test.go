@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/onairfm/onair/configs"
+	"github.com/onairfm/onair/internal/client"
 	"github.com/onairfm/onair/internal/testutil"
 )
 
@@ -272,4 +275,100 @@ func TestEdgeTLS(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+}
+
+// TestEdgeRefusesSources: an Icecast source client (ffmpeg, PUT and legacy
+// SOURCE) that connects to an edge is refused with a status line that
+// names the origin's mount; the same client on the origin goes on air and
+// every node shows it. A WHIP publisher through an edge is forwarded to the
+// origin like the rest of the API, and its media goes to the origin.
+func TestEdgeRefusesSources(t *testing.T) {
+	ff := testutil.NeedTool(t, "ffmpeg")
+	addr := freePort(t)
+	const public = "https://origin.example.org" // named to the client, never dialled
+	origin := startNode(t, "origin", "origin", func(c *configs.Config) {
+		c.Cluster.EmbeddedNATS = addr
+		c.HTTP.PublicURL = public
+	})
+	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = "nats://" + addr })
+	tok := origin.owner("deejay")
+	slug, _ := origin.liveStation(tok, "Source FM", "tone440.mp3")
+	origin.must(201, "POST", "/api/stations/"+slug+"/streamers", tok,
+		map[string]string{"username": "guest", "password": "guest-password", "display_name": "DJ Guest"}, nil)
+	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+
+	source := func(ctx context.Context, base string, extra ...string) *exec.Cmd {
+		args := append([]string{"-hide_banner", "-loglevel", "warning", "-nostdin", "-re", "-f", "lavfi",
+			"-i", "sine=frequency=1000:sample_rate=44100", "-t", "60", "-c:a", "libmp3lame", "-b:a", "128k",
+			"-f", "mp3", "-content_type", "audio/mpeg"}, extra...)
+		args = append(args, "icecast://guest:guest-password@"+strings.TrimPrefix(base, "http://")+"/stream/"+slug)
+		return exec.CommandContext(ctx, ff, args...)
+	}
+	want := "connect your source to " + public + "/stream/" + slug
+	for _, extra := range [][]string{nil, {"-legacy_icecast", "1"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, err := source(ctx, edge.URL, extra...).CombinedOutput()
+		late := ctx.Err()
+		cancel()
+		if err == nil || late != nil {
+			t.Fatalf("ffmpeg %v on the edge: %v (deadline %v)\n%s", extra, err, late, out)
+		}
+		if len(extra) == 0 && !strings.Contains(string(out), want) {
+			// Legacy SOURCE clients only look for 200; ffmpeg shows
+			// the status line of a PUT.
+			t.Fatalf("ffmpeg's output does not say where to connect (%q):\n%s", want, out)
+		}
+	}
+	// What a legacy client reads: the status line says it all.
+	c, err := net.Dial("tcp", strings.TrimPrefix(edge.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "SOURCE /stream/"+slug+" HTTP/1.0\r\nAuthorization: Basic Z3Vlc3Q6Z3Vlc3QtcGFzc3dvcmQ=\r\nContent-Type: audio/mpeg\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	if !strings.HasPrefix(line, "HTTP/1.0 403 ") || !strings.Contains(line, want) {
+		t.Fatalf("legacy source's answer %q", line)
+	}
+	if kind, _ := edge.sourceOf(slug); kind != "" {
+		t.Fatalf("a refused source is on air: %q", kind)
+	}
+
+	// The same client on the origin is on air, and the edge shows it.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := source(ctx, origin.URL)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	testutil.Eventually(t, 20*time.Second, "the source on air, seen on the edge", func() bool {
+		kind, who := edge.sourceOf(slug)
+		return kind == "icecast" && who == "DJ Guest"
+	})
+	cancel()
+	_ = cmd.Wait()
+	testutil.Eventually(t, 20*time.Second, "the playlist back", func() bool { kind, _ := edge.sourceOf(slug); return kind == "" })
+
+	// WHIP through the edge: the offer is forwarded, the answer is the
+	// origin's, and the publisher goes on air there.
+	wctx, wcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer wcancel()
+	p, err := client.PublishWHIP(wctx, edge.URL+"/api/stations/"+slug+"/whip", bearer(tok), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	sctx, stop := context.WithCancel(wctx)
+	sent := make(chan error, 1)
+	go func() { sent <- p.Stream(sctx, sineFrames(1000, 0.3)) }()
+	defer func() { stop(); <-sent }()
+	if err := p.WaitConnected(wctx); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "the WHIP publisher on air, seen on the edge", func() bool {
+		kind, who := edge.sourceOf(slug)
+		return kind == "whip" && who == "deejay"
+	})
 }
