@@ -21,14 +21,17 @@ const (
 	// subjSessions: sessions that ended on the origin (logout, password
 	// change, user disabled), whose sockets every node closes.
 	subjSessions = "onair._sys.sessions"
-	rpcState     = "onair._rpc.state"
-	rpcBurst     = "onair._rpc.burst"
-	rpcAuth      = "onair._rpc.auth"
-	rpcCtl       = "onair._rpc.control"
-	rpcJoin      = "onair._rpc.join"
-	rpcLike      = "onair._rpc.like"
-	rpcLikes     = "onair._rpc.likes"
-	rpcHTTP      = "onair._rpc.http"
+	// subjChatID is the JetStream stream whose sequence numbers are chat
+	// message IDs (Node.ChatID).
+	subjChatID = "onair._sys.chatid"
+	rpcState   = "onair._rpc.state"
+	rpcBurst   = "onair._rpc.burst"
+	rpcAuth    = "onair._rpc.auth"
+	rpcCtl     = "onair._rpc.control"
+	rpcJoin    = "onair._rpc.join"
+	rpcLike    = "onair._rpc.like"
+	rpcLikes   = "onair._rpc.likes"
+	rpcHTTP    = "onair._rpc.http"
 )
 
 func stationSubject(slug, kind string) string { return "onair." + slug + "." + kind }

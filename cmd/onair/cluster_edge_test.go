@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -371,4 +372,70 @@ func TestEdgeRefusesSources(t *testing.T) {
 		kind, who := edge.sourceOf(slug)
 		return kind == "whip" && who == "deejay"
 	})
+}
+
+// TestClusterChatIDs: chat messages sent on two nodes at once and seen on a
+// third have distinct IDs, and the history a later join gets there is in
+// ID order with each message once.
+func TestClusterChatIDs(t *testing.T) {
+	addr := freePort(t)
+	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.EmbeddedNATS = addr })
+	edge := func(name string) *server {
+		return startNode(t, "edge", name, func(c *configs.Config) { c.Cluster.NATSURL = "nats://" + addr })
+	}
+	e1, e2 := edge("edge-1"), edge("edge-2")
+	tok := origin.owner("deejay")
+	slug, _ := origin.liveStation(tok, "Chat FM", "tone440.mp3")
+	for _, name := range []string{"ann", "ben"} {
+		origin.must(201, "POST", "/api/auth/register", "", map[string]string{"username": name, "password": name + "-password"}, nil)
+	}
+	ann, ben := e1.dial(t, origin.login("ann", "ann-password")), origin.dial(t, origin.login("ben", "ben-password"))
+	observer := e2.dial(t, "")
+	for _, c := range []*client.Socket{ann, ben, observer} {
+		c.Send("stream:join", map[string]string{"station": slug})
+		waitFor(t, c, "stream:listeners", nil)
+	}
+	const each = 4 // under the chat burst
+	for i := range each {
+		ann.Send("chat:send", map[string]string{"station": slug, "text": fmt.Sprintf("ann %d", i)})
+		ben.Send("chat:send", map[string]string{"station": slug, "text": fmt.Sprintf("ben %d", i)})
+	}
+	type chat struct {
+		ID   int64
+		Text string
+	}
+	read := func(sock *client.Socket, n int) []chat {
+		var out []chat
+		for len(out) < n {
+			var c chat
+			waitFor(t, sock, "chat:message", nil).Decode(&c)
+			out = append(out, c)
+		}
+		return out
+	}
+	seen := read(observer, 2*each)
+	ids := map[int64]string{}
+	for _, c := range seen {
+		if other, dup := ids[c.ID]; dup {
+			t.Fatalf("id %d given to %q and %q", c.ID, other, c.Text)
+		}
+		ids[c.ID] = c.Text
+	}
+
+	late := e2.dial(t, "")
+	late.Send("stream:join", map[string]string{"station": slug})
+	history := read(late, 2*each)
+	texts := map[string]bool{}
+	for i, c := range history {
+		if i > 0 && c.ID <= history[i-1].ID {
+			t.Fatalf("history out of order or repeated: %+v", history)
+		}
+		if ids[c.ID] != c.Text {
+			t.Fatalf("history has %d %q, the room saw %q", c.ID, c.Text, ids[c.ID])
+		}
+		texts[c.Text] = true
+	}
+	if len(texts) != 2*each {
+		t.Fatalf("history %+v", history)
+	}
 }
