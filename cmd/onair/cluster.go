@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/onairfm/onair/cluster"
@@ -108,10 +106,7 @@ func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *s
 		_ = hub.Close()
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(rel, node, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onair_websocket_connections", Help: "Open WebSocket connections."},
-			func() float64 { return float64(hub.Connections()) }))
+	reg := metricsRegistry(rel, hub, node)
 	f := startFront(cfg, ln, edgeHandler(gd, rel, hub, node, cfg.Metrics.Token, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})), secure, log)
 	log.Info("onair edge serving", "addr", ln.Addr().String(), "scheme", f.scheme, "node", node.Name, "version", version)
 	err = f.wait(ctx)

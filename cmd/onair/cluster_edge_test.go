@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -437,5 +438,73 @@ func TestClusterChatIDs(t *testing.T) {
 	}
 	if len(texts) != 2*each {
 		t.Fatalf("history %+v", history)
+	}
+}
+
+// clusterSeries are the /metrics families that are the cluster's, the same
+// on every node, without this node's label; every other series is the
+// node's own and carries node="NAME".
+var clusterSeries = map[string]bool{"onair_live_stations": true, "onair_listeners": true, "onair_cluster_nodes": true, "onair_node_listeners": true}
+
+var seriesRE = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$`)
+
+// TestClusterMetrics: on the origin and on an edge, the cluster's series
+// count the whole cluster and carry no node label (onair_node_listeners
+// names the node each figure is about), and every series of the node's
+// own carries its name.
+func TestClusterMetrics(t *testing.T) {
+	addr := freePort(t)
+	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.EmbeddedNATS = addr })
+	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = "nats://" + addr })
+	tok := origin.owner("deejay")
+	slug, _ := origin.liveStation(tok, "Metric FM", "tone440.mp3")
+	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	if st, _, msg := openStream(t, edge.URL+"/stream/"+slug, nil); st != 200 {
+		t.Fatalf("listener on the edge: %d %q", st, msg)
+	}
+	for _, n := range []struct {
+		s    *server
+		name string
+		own  []string // series of its own that must be there
+	}{
+		{origin, "origin", []string{`onair_cluster_connected{node="origin"} 1`, `onair_http_listener_connects_total{node="origin"} 0`}},
+		{edge, "edge-1", []string{`onair_cluster_connected{node="edge-1"} 1`, `onair_http_listener_connects_total{node="edge-1"} 1`}},
+	} {
+		var text string
+		testutil.Eventually(t, 15*time.Second, "cluster-wide counts at "+n.name, func() bool {
+			text = get(t, n.s.URL+"/metrics")
+			return strings.Contains(text, `onair_listeners{transport="http"} 1`+"\n") &&
+				strings.Contains(text, `onair_node_listeners{node="edge-1",transport="http"} 1`+"\n") &&
+				strings.Contains(text, `onair_node_listeners{node="origin",transport="http"} 0`+"\n") &&
+				strings.Contains(text, "onair_cluster_nodes 2\n") && strings.Contains(text, "onair_live_stations 1\n")
+		})
+		for _, want := range append(n.own, `onair_websocket_connections{node="`+n.name+`"}`, `go_goroutines{node="`+n.name+`"}`) {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: no %s", n.name, want)
+			}
+		}
+		for line := range strings.Lines(text) {
+			line = strings.TrimSuffix(line, "\n")
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			m := seriesRE.FindStringSubmatch(line)
+			if m == nil {
+				t.Fatalf("%s: unreadable series %q", n.name, line)
+			}
+			family, labels := m[1], m[2]
+			switch {
+			case family == "onair_node_listeners":
+				if !strings.Contains(labels, `node="origin"`) && !strings.Contains(labels, `node="edge-1"`) {
+					t.Errorf("%s: %s", n.name, line)
+				}
+			case clusterSeries[family]:
+				if strings.Contains(labels, "node=") {
+					t.Errorf("%s: a cluster-wide series with a node label: %s", n.name, line)
+				}
+			case !strings.Contains(labels, `node="`+n.name+`"`):
+				t.Errorf("%s: a series of its own without its node label: %s", n.name, line)
+			}
+		}
 	}
 }

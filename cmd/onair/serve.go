@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
 
@@ -201,13 +199,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		log.Warn("resuming live stations", "err", err)
 	}
 
-	reg := prometheus.NewRegistry()
-	if node != nil {
-		reg.MustRegister(node)
-	}
-	reg.MustRegister(rel, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onair_websocket_connections", Help: "Open WebSocket connections."},
-			func() float64 { return float64(hub.Connections()) }))
+	reg := metricsRegistry(rel, hub, node)
 	site := &web.Server{
 		Control:        ctrl,
 		Auth:           accounts,
