@@ -202,11 +202,15 @@ func TestClusterChatIDs(t *testing.T) {
 	env := newEnv(t, func(h *Hub) { h.Now, h.Mirror = clock.now, mir })
 	alice := env.dialAs(t, "alice-token")
 	alice.join("live")
-	alice.send(evChatSend, map[string]string{"station": "live", "text": "mine"}, "")
+	alice.send(evChatSend, map[string]string{"station": "live", "text": "mine"}, "c1")
 	var m chatMsg
 	alice.expect(evChat).decode(t, &m)
-	if m.ID != 11 || len(mir.frames) != 1 {
-		t.Fatalf("local message id %d, %d mirrored; want 11, 1", m.ID, len(mir.frames))
+	alice.expect(evAck) // sent after the message went to the mirror
+	mir.mu.Lock()
+	mirrored := len(mir.frames)
+	mir.mu.Unlock()
+	if m.ID != 11 || mirrored != 1 {
+		t.Fatalf("local message id %d, %d mirrored; want 11, 1", m.ID, mirrored)
 	}
 
 	peer := func(id int64, text string) []byte {
