@@ -20,6 +20,8 @@ type edgeState struct {
 	// heard is when the origin was last heard of (unix ns): an origin
 	// silent for longer than originSilence has no live stations.
 	heard atomic.Int64
+	// originURL is the origin's public URL as it last said.
+	originURL atomic.Pointer[string]
 
 	mu     sync.Mutex
 	feeds  map[string]*stationFeed
@@ -123,6 +125,8 @@ func (n *Node) syncState() {
 // reconcile makes the replicas match the origin's live stations.
 func (n *Node) reconcile(st *stateMsg) {
 	n.edge.heard.Store(time.Now().UnixNano())
+	u := st.publicURL()
+	n.edge.originURL.Store(&u)
 	if len(st.Stations) > maxStations {
 		n.drop(ErrBadMessage)
 		return
@@ -142,6 +146,18 @@ func (n *Node) reconcile(st *stateMsg) {
 			n.stopReplica(slug)
 		}
 	}
+}
+
+// OriginURL is the origin's http.public_url as it last told this edge;
+// "" when it has none or has not been heard from (or on the origin).
+func (n *Node) OriginURL() string {
+	if n.edge == nil {
+		return ""
+	}
+	if u := n.edge.originURL.Load(); u != nil {
+		return *u
+	}
+	return ""
 }
 
 // ensureReplica starts a replica of sm, or brings one up to date; a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/onairfm/onair/internal/guard"
 )
 
 // An edge hands every request that needs the database (logins, control,
@@ -102,8 +105,15 @@ func (n *Node) forward(w http.ResponseWriter, r *http.Request) (int, error) {
 		}
 		return http.StatusBadRequest, err
 	}
+	// The edge's guard has found the client behind any trusted proxy:
+	// its word goes as Remote and TLS, and the forwarding headers it read
+	// stay here, so the origin does not read them again as its own.
+	header := stripHop(r.Header)
+	for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Proto", "Forwarded"} {
+		header.Del(k)
+	}
 	req := httpReq{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Host: r.Host,
-		Remote: r.RemoteAddr, Header: stripHop(r.Header), TLS: r.TLS != nil}
+		Remote: r.RemoteAddr, Header: header, TLS: guard.IsHTTPS(r)}
 	timeout := 15 * time.Second
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// Uploads are checked and analysed before the answer.
@@ -265,6 +275,11 @@ func (n *Node) serveHTTP(ctx context.Context, data []byte) any {
 		req.Header = http.Header{}
 	}
 	req.Host, req.RemoteAddr = in.Host, in.Remote
+	if in.TLS {
+		// The client reached the edge over https: the origin's handler
+		// reads that from r.TLS (Secure cookies, HSTS, https links).
+		req.TLS = &tls.ConnectionState{}
+	}
 	req.ContentLength = int64(len(body))
 	rec := &recorder{header: http.Header{}}
 	n.Origin.HTTP.ServeHTTP(rec, req)

@@ -14,13 +14,14 @@ var (
 
 // Describe implements prometheus.Collector.
 func (n *Node) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descNodeListeners, descNodes, descHealthy, descMsgs, descBytes, descDropped, descDelay} {
-		ch <- d
-	}
+	ch <- descNodeListeners
+	ch <- descNodes
 }
 
-// Collect implements prometheus.Collector: this node's listeners and each
-// other node's as it last said, with a node label.
+// Collect implements prometheus.Collector: the cluster as this node sees
+// it, every node's listeners (this one's and each other's as it last
+// said) under a node label naming that node, and how many nodes there
+// are. What this node itself did is Counters.
 func (n *Node) Collect(ch chan<- prometheus.Metric) {
 	per := n.table.snapshot()
 	per[n.Name] = n.localLoads()
@@ -34,6 +35,23 @@ func (n *Node) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descNodeListeners, prometheus.GaugeValue, float64(rtc), name, "webrtc")
 	}
 	ch <- prometheus.MustNewConstMetric(descNodes, prometheus.GaugeValue, float64(len(per)))
+}
+
+// Counters is this node's own side of the cluster, as a Prometheus
+// collector: its NATS connection, what it carried and dropped, and the
+// delays of what reached it. cmd labels them with the node's name.
+func (n *Node) Counters() prometheus.Collector { return nodeCounters{n} }
+
+type nodeCounters struct{ n *Node }
+
+func (c nodeCounters) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descHealthy, descMsgs, descBytes, descDropped, descDelay} {
+		ch <- d
+	}
+}
+
+func (c nodeCounters) Collect(ch chan<- prometheus.Metric) {
+	n := c.n
 	up := 0.0
 	if n.Healthy() {
 		up = 1

@@ -56,6 +56,9 @@ type Node struct {
 	Logger *slog.Logger
 	// Origin holds what an origin answers edges with; origin only.
 	Origin Services
+	// PublicURL is the origin's http.public_url, told to edges so that
+	// they can send live sources there; origin only.
+	PublicURL string
 	// MaxUpload bounds a forwarded request body (upload.max_bytes).
 	MaxUpload int64
 	// Heartbeat is how often the node says what its listeners are;
@@ -71,17 +74,19 @@ type Node struct {
 	js       jetstream.JetStream
 	objMu    sync.Mutex
 	obs      jetstream.ObjectStore // made at the first large body
-	table    *table
-	log      *slog.Logger
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closeMu  sync.RWMutex
-	closing  bool // no more goroutines: Close waits for wg
-	healthy  atomic.Bool
-	dirty    chan struct{} // local demand or counts changed
-	conn     chan bool     // NATS went down (false) or came back (true)
-	stats    stats
+	// chatStream is set once the stream of chat IDs is made (objMu).
+	chatStream bool
+	table      *table
+	log        *slog.Logger
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	closeMu    sync.RWMutex
+	closing    bool // no more goroutines: Close waits for wg
+	healthy    atomic.Bool
+	dirty      chan struct{} // local demand or counts changed
+	conn       chan bool     // NATS went down (false) or came back (true)
+	stats      stats
 	// audioDelay and eventDelay are what reached this edge from the
 	// origin, for /metrics.
 	audioDelay, opusDelay, eventDelay delays
@@ -411,6 +416,51 @@ func stationOf(subj string) (string, bool) {
 // nodes (signalling's Mirror).
 func (n *Node) Chat(slug string, frame []byte) {
 	n.publishJSON(stationSubject(slug, kindChat), chatMsg{Node: n.Name, Frame: frame})
+}
+
+// ChatID is a chat message ID unique over the cluster (signalling's
+// Mirror): the sequence number JetStream gives a message on a stream that
+// keeps only the last. One server orders every node's requests, so IDs
+// also grow in the order they were given; the stream is on disk, so they
+// go on growing after a restart of the NATS server.
+func (n *Node) ChatID(ctx context.Context) (int64, error) {
+	if err := n.chatIDs(ctx); err != nil {
+		return 0, fmt.Errorf("cluster: chat ids: %w", err)
+	}
+	ack, err := n.js.Publish(ctx, subjChatID, nil)
+	if err != nil {
+		return 0, fmt.Errorf("cluster: chat id: %w", err)
+	}
+	if ack.Sequence == 0 || ack.Sequence > maxChatID {
+		return 0, fmt.Errorf("%w: chat id %d", ErrBadMessage, ack.Sequence)
+	}
+	return int64(ack.Sequence), nil
+}
+
+// maxChatID keeps IDs exact in JavaScript numbers (2^53 - 1).
+const maxChatID = 1<<53 - 1
+
+// chatIDs makes the stream of ChatID once; a failure (NATS down) is not
+// kept, and the next message tries again.
+func (n *Node) chatIDs(ctx context.Context) error {
+	n.objMu.Lock()
+	defer n.objMu.Unlock()
+	if n.chatStream {
+		return nil
+	}
+	_, err := n.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        "onair-chat-ids",
+		Description: "chat message IDs: the sequence is the ID, only the last message is kept",
+		Subjects:    []string{subjChatID},
+		MaxMsgs:     1,
+		Discard:     jetstream.DiscardOld,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return err
+	}
+	n.chatStream = true
+	return nil
 }
 
 // Likes hands a like count this node learned to the other nodes.

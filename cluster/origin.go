@@ -232,7 +232,7 @@ func (n *Node) stationMsg(slug string) (stationMsg, bool) {
 }
 
 func (n *Node) stateMsg() stateMsg {
-	out := stateMsg{Node: n.Name, Stations: []stationMsg{}}
+	out := stateMsg{Node: n.Name, Stations: []stationMsg{}, PublicURL: n.PublicURL}
 	for _, slug := range n.Relay.Live() {
 		if st, ok := n.stationMsg(slug); ok {
 			out.Stations = append(out.Stations, st)

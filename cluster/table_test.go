@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,6 +116,25 @@ func TestMessagesAreChecked(t *testing.T) {
 	for subj, want := range map[string]string{"onair.jazz.chat": "jazz", "onair._sys.nodes": "", "onair.a.b.c": "", "onair.UP.chat": ""} {
 		if got, _ := stationOf(subj); got != want {
 			t.Errorf("stationOf(%q) = %q", subj, got)
+		}
+	}
+}
+
+// TestOriginURLIsChecked: the origin's public URL reaches source clients'
+// screens through an edge, so only a plain absolute http(s) URL is kept.
+func TestOriginURLIsChecked(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"https://radio.example.org", "https://radio.example.org"},
+		{"http://radio.example.org:8000/", "http://radio.example.org:8000"},
+		{"", ""},
+		{"ftp://radio.example.org", ""},
+		{"https://user:pw@radio.example.org", ""},
+		{"/relative", ""},
+		{"https://" + strings.Repeat("a", 2000) + ".org", ""},
+	} {
+		m := stateMsg{PublicURL: c.in}
+		if got := m.publicURL(); got != c.want {
+			t.Errorf("%q → %q, want %q", c.in, got, c.want)
 		}
 	}
 }

@@ -3,7 +3,9 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/onairfm/onair"
@@ -19,14 +21,17 @@ const (
 	// subjSessions: sessions that ended on the origin (logout, password
 	// change, user disabled), whose sockets every node closes.
 	subjSessions = "onair._sys.sessions"
-	rpcState     = "onair._rpc.state"
-	rpcBurst     = "onair._rpc.burst"
-	rpcAuth      = "onair._rpc.auth"
-	rpcCtl       = "onair._rpc.control"
-	rpcJoin      = "onair._rpc.join"
-	rpcLike      = "onair._rpc.like"
-	rpcLikes     = "onair._rpc.likes"
-	rpcHTTP      = "onair._rpc.http"
+	// subjChatID is the JetStream stream whose sequence numbers are chat
+	// message IDs (Node.ChatID).
+	subjChatID = "onair._sys.chatid"
+	rpcState   = "onair._rpc.state"
+	rpcBurst   = "onair._rpc.burst"
+	rpcAuth    = "onair._rpc.auth"
+	rpcCtl     = "onair._rpc.control"
+	rpcJoin    = "onair._rpc.join"
+	rpcLike    = "onair._rpc.like"
+	rpcLikes   = "onair._rpc.likes"
+	rpcHTTP    = "onair._rpc.http"
 )
 
 func stationSubject(slug, kind string) string { return "onair." + slug + "." + kind }
@@ -149,10 +154,25 @@ func (m *stationMsg) replica() relay.Replica {
 	}
 }
 
-// stateMsg is the origin's live stations.
+// stateMsg is the origin's live stations, and where it takes sources.
 type stateMsg struct {
 	Node     string       `json:"node"`
 	Stations []stationMsg `json:"stations"`
+	// PublicURL is the origin's http.public_url, empty when it has none.
+	PublicURL string `json:"public_url,omitempty"`
+}
+
+// publicURL is m's PublicURL when it is an absolute http(s) URL of sane
+// length, else "": an edge names it to source clients.
+func (m *stateMsg) publicURL() string {
+	if len(m.PublicURL) > maxTextField {
+		return ""
+	}
+	u, err := url.Parse(m.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	return strings.TrimSuffix(u.String(), "/")
 }
 
 // eventMsg is a station event. Started carries the station.

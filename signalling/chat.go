@@ -14,7 +14,7 @@ import (
 // the message goes to the room, so a sender outside it would never see it,
 // and requiring the join keeps anonymous drive-by posting out.
 
-func (c *conn) chat(ref string, d *chatData) error {
+func (c *conn) chat(ctx context.Context, ref string, d *chatData) error {
 	if c.user == nil {
 		return onair.Errorf(onair.EUnauthorized, "log in to chat")
 	}
@@ -22,7 +22,7 @@ func (c *conn) chat(ref string, d *chatData) error {
 	if err != nil {
 		return err
 	}
-	frame, err := c.hub.postChat(c, d.Station, c.user, text)
+	frame, err := c.hub.postChat(ctx, c, d.Station, c.user, text)
 	if err != nil {
 		return err
 	}

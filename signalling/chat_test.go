@@ -1,6 +1,8 @@
 package signalling
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -163,5 +165,90 @@ func TestOnEngagement(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 2 || got["live/chat"] != 1 || got["live/like"] != 1 {
 		t.Errorf("engagement %v, want one chat and one like on live", got)
+	}
+}
+
+// fakeMirror gives chat IDs from a counter shared, in a test, by the
+// "nodes" of a cluster, and records what it was handed.
+type fakeMirror struct {
+	mu     sync.Mutex
+	next   *int64
+	frames [][]byte
+}
+
+func (f *fakeMirror) Chat(_ string, frame []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.frames = append(f.frames, frame)
+}
+
+func (f *fakeMirror) Likes(string, int64) {}
+
+func (f *fakeMirror) ChatID(context.Context) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	*f.next++
+	return *f.next, nil
+}
+
+// TestClusterChatIDs: in a cluster the Mirror gives IDs; messages from
+// other nodes take their place in the history by ID, whatever order they
+// come in, and one delivered twice is kept and sent once.
+func TestClusterChatIDs(t *testing.T) {
+	var clock fakeClock
+	clock.set(t0)
+	seq := int64(10) // other nodes have used IDs up to 10
+	mir := &fakeMirror{next: &seq}
+	env := newEnv(t, func(h *Hub) { h.Now, h.Mirror = clock.now, mir })
+	alice := env.dialAs(t, "alice-token")
+	alice.join("live")
+	alice.send(evChatSend, map[string]string{"station": "live", "text": "mine"}, "c1")
+	var m chatMsg
+	alice.expect(evChat).decode(t, &m)
+	alice.expect(evAck) // sent after the message went to the mirror
+	mir.mu.Lock()
+	mirrored := len(mir.frames)
+	mir.mu.Unlock()
+	if m.ID != 11 || mirrored != 1 {
+		t.Fatalf("local message id %d, %d mirrored; want 11, 1", m.ID, mirrored)
+	}
+
+	peer := func(id int64, text string) []byte {
+		b, err := encode(evChat, chatMsg{Station: "live", ID: id, User: "bob", Text: text, At: "2025-03-01T12:00:00.000Z"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, d := range []struct {
+		id   int64
+		text string
+	}{{13, "third"}, {9, "first"}, {13, "third"}, {12, "second"}} {
+		if err := env.hub.DeliverChat("live", peer(d.id, d.text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []int64{13, 9, 12} { // as they came, the duplicate once
+		alice.expect(evChat).decode(t, &m)
+		if m.ID != want {
+			t.Fatalf("delivered id %d, want %d", m.ID, want)
+		}
+	}
+	if err := env.hub.DeliverChat("live", peer(0, "no id")); err == nil {
+		t.Fatal("a peer's message without an ID was taken")
+	}
+
+	late := env.dial(t, nil)
+	late.send(evJoin, map[string]string{"station": "live"}, "")
+	var ids []int64
+	for len(ids) < 4 {
+		got := late.next()
+		if got.Event == evChat {
+			got.decode(t, &m)
+			ids = append(ids, m.ID)
+		}
+	}
+	if !slices.Equal(ids, []int64{9, 11, 12, 13}) {
+		t.Fatalf("history ids %v, want 9 11 12 13", ids)
 	}
 }

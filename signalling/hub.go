@@ -48,7 +48,8 @@ type Hub struct {
 	Peers    peerFactory
 	Likes    likeCounter
 	// Mirror, when set, carries chat messages and like counts to the other
-	// nodes of a cluster, which hand them to DeliverChat and DeliverLikes.
+	// nodes of a cluster, which hand them to DeliverChat and DeliverLikes,
+	// and gives chat messages their cluster-wide IDs.
 	Mirror mirror
 
 	Logger *slog.Logger

@@ -1,6 +1,7 @@
 package signalling
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -8,11 +9,16 @@ import (
 )
 
 // mirror carries what a hub's clients say to the other nodes of a cluster
-// (package cluster, wired by cmd). Its methods are called once per chat
+// (package cluster, wired by cmd). Chat and Likes are called once per chat
 // message or like, after the local room has it, and must not block.
+// ChatID gives a chat message its ID before it is posted: IDs are unique
+// and increasing over the whole cluster, where two nodes' own counters
+// would give the same ID to different messages. It may wait on the
+// network; it is never called under the hub's lock.
 type mirror interface {
 	Chat(slug string, frame []byte)
 	Likes(slug string, count int64)
+	ChatID(ctx context.Context) (int64, error)
 }
 
 // maxChatFrame bounds a chat:message frame from another node: 500
@@ -53,12 +59,11 @@ func (h *Hub) DeliverChat(slug string, frame []byte) error {
 	if err != nil {
 		return err
 	}
+	if m.ID <= 0 {
+		return fmt.Errorf("%w: chat id %d", ErrBadPeerMessage, m.ID)
+	}
 	return h.locked(func(o *outbox) error {
-		r := h.roomLocked(slug)
-		// IDs are given by the node that took the message; keep ours
-		// above the highest seen so that messages taken here sort after.
-		r.nextChatID = max(r.nextChatID, m.ID)
-		return h.addChatLocked(o, r, b)
+		return h.addChatLocked(o, h.roomLocked(slug), m.ID, b)
 	})
 }
 

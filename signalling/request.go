@@ -42,7 +42,7 @@ func (c *conn) handle(ctx context.Context, req request) error {
 	case *candidateData:
 		return c.candidate(req.Ref, d)
 	case *chatData:
-		return c.chat(req.Ref, d)
+		return c.chat(ctx, req.Ref, d)
 	case *interactionData:
 		return c.like(ctx, req.Ref, d)
 	}

@@ -1,6 +1,11 @@
 package signalling
 
 import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/onairfm/onair"
@@ -13,9 +18,9 @@ import (
 type room struct {
 	slug    string
 	members map[*conn]struct{}
-	// chat holds the last encoded chat:message frames, oldest first.
-	chat       [][]byte
-	nextChatID int64
+	// chat holds the last encoded chat:message frames in ID order.
+	chat       []chatFrame
+	nextChatID int64 // the last ID given here, on a single node
 	// likes is the highest like count seen, so counts from concurrent
 	// likes never go backwards on the wire.
 	likes int64
@@ -23,6 +28,12 @@ type room struct {
 	lastListeners time.Time        // when the last stream:listeners left
 	pending       *onair.Listeners // a count waiting for the window to end
 	dueAt         time.Time
+}
+
+// chatFrame is a chat:message frame kept in a room's history.
+type chatFrame struct {
+	id    int64
+	frame []byte
 }
 
 // broadcast addresses msg to every member; o sends it once Hub.mu is
@@ -107,7 +118,9 @@ func (h *Hub) joinLocked(o *outbox, c *conn, slug string, st onair.StationStatus
 		add(evOffline, stationMsg{Station: slug}, ref)
 	}
 	add(evListeners, newListenersMsg(slug, st.Listeners), "")
-	welcome = append(welcome, r.chat...)
+	for _, c := range r.chat {
+		welcome = append(welcome, c.frame)
+	}
 	if haveLikes {
 		r.likes = max(r.likes, likes)
 		add(evCount, countMsg{Station: slug, Type: likeType, Count: r.likes}, "")
@@ -144,18 +157,51 @@ func (h *Hub) leaveLocked(c *conn, slug string) {
 
 // postChat appends a chat message to the room and sends it to every
 // member, the sender included. It returns the message's frame, for the
-// other nodes of a cluster.
-func (h *Hub) postChat(c *conn, slug string, u *onair.User, text string) ([]byte, error) {
+// other nodes of a cluster. In a cluster the ID is the Mirror's, asked
+// once the sender may post (so a refused message costs no ID) and outside
+// the lock; on a single node it is the room's counter.
+func (h *Hub) postChat(ctx context.Context, c *conn, slug string, u *onair.User, text string) ([]byte, error) {
+	if h.Mirror == nil {
+		var frame []byte
+		err := h.locked(func(o *outbox) error {
+			r, err := h.mayChatLocked(c, slug, u)
+			if err != nil {
+				return err
+			}
+			r.nextChatID++
+			frame, err = h.addNewChatLocked(o, r, r.nextChatID, u, text)
+			return err
+		})
+		return frame, err
+	}
+	if err := h.locked(func(*outbox) error { _, err := h.mayChatLocked(c, slug, u); return err }); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, chatIDTimeout)
+	defer cancel()
+	id, err := h.Mirror.ChatID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("signalling: chat in %s: %w", slug, err)
+	}
 	var frame []byte
-	err := h.locked(func(o *outbox) error {
+	err = h.locked(func(o *outbox) error {
+		r := h.rooms[slug]
+		if _, ok := c.rooms[slug]; !ok || r == nil {
+			return errNotJoined(slug) // left while the ID was asked for
+		}
 		var err error
-		frame, err = h.postChatLocked(o, c, slug, u, text)
+		frame, err = h.addNewChatLocked(o, r, id, u, text)
 		return err
 	})
 	return frame, err
 }
 
-func (h *Hub) postChatLocked(o *outbox, c *conn, slug string, u *onair.User, text string) ([]byte, error) {
+// chatIDTimeout bounds the wait for a cluster-wide chat ID.
+const chatIDTimeout = 5 * time.Second
+
+// mayChatLocked checks that c is in slug's room and u within the chat rate,
+// taking one of u's chat tokens.
+func (h *Hub) mayChatLocked(c *conn, slug string, u *onair.User) (*room, error) {
 	r := h.rooms[slug]
 	if _, ok := c.rooms[slug]; !ok || r == nil {
 		return nil, errNotJoined(slug)
@@ -163,10 +209,13 @@ func (h *Hub) postChatLocked(o *outbox, c *conn, slug string, u *onair.User, tex
 	if !h.chatLim.allow(u.ID, h.now()) {
 		return nil, onair.Errorf(onair.ERateLimited, "too many chat messages, slow down")
 	}
-	r.nextChatID++
+	return r, nil
+}
+
+func (h *Hub) addNewChatLocked(o *outbox, r *room, id int64, u *onair.User, text string) ([]byte, error) {
 	b, err := encode(evChat, chatMsg{
-		Station: slug,
-		ID:      r.nextChatID,
+		Station: r.slug,
+		ID:      id,
 		User:    u.Username,
 		Text:    text,
 		At:      *formatTime(h.now()),
@@ -174,17 +223,31 @@ func (h *Hub) postChatLocked(o *outbox, c *conn, slug string, u *onair.User, tex
 	if err != nil {
 		return nil, err
 	}
-	return b, h.addChatLocked(o, r, b)
+	return b, h.addChatLocked(o, r, id, b)
 }
 
-// addChatLocked keeps a chat frame in the room's history and sends it to
-// every member.
-func (h *Hub) addChatLocked(o *outbox, r *room, b []byte) error {
+// addChatLocked keeps a chat frame in the room's history, in ID order, and
+// sends it to every member. A frame the history holds already (the same ID
+// and bytes) is neither kept nor sent again. Frames from other nodes may
+// arrive after a newer one: they take their place in the history, which
+// is what a later join sees, while members get each as it comes.
+func (h *Hub) addChatLocked(o *outbox, r *room, id int64, b []byte) error {
+	at, found := slices.BinarySearchFunc(r.chat, id, func(c chatFrame, id int64) int { return cmp.Compare(c.id, id) })
+	for i := at; found && i < len(r.chat) && r.chat[i].id == id; i++ {
+		if bytes.Equal(r.chat[i].frame, b) {
+			return nil
+		}
+	}
 	msg, err := newShared(b)
 	if err != nil {
 		return err
 	}
-	r.chat = append(r.chat, b)
+	if found { // another message with this ID (a reset sequence): after it
+		for at < len(r.chat) && r.chat[at].id == id {
+			at++
+		}
+	}
+	r.chat = slices.Insert(r.chat, at, chatFrame{id: id, frame: b})
 	if n := len(r.chat) - h.lim.ChatHistory; n > 0 {
 		r.chat = append(r.chat[:0], r.chat[n:]...)
 	}

@@ -1,13 +1,12 @@
 package web
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/onairfm/onair"
-	"github.com/onairfm/onair/internal/limit"
+	"github.com/onairfm/onair/internal/guard"
 )
 
 var errNoService = onair.Errorf(onair.ENotFound, "not available on this server")
@@ -25,24 +24,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 			return s.playlistFile(w, r, slug, pf)
 		}
 	}
-	release, err := s.holdOpen(w, &s.streams, r, "streams")
+	release, err := s.guard.Hold(w, r, guard.Streams)
 	if err != nil {
 		return err
 	}
 	defer release()
 	return serveIf(s.Stream, w, r)
-}
-
-// holdOpen takes one of the client address's slots in o for as long as
-// the request lasts, or refuses it with 429 when they are all taken.
-func (s *Server) holdOpen(w http.ResponseWriter, o *limit.Open[string], r *http.Request, what string) (func(), error) {
-	release, ok := o.Acquire(clientKey(r))
-	if !ok {
-		w.Header().Set("Retry-After", "10")
-		return nil, onair.Errorf(onair.ERateLimited,
-			"too many %s open from your address (at most %d at once): close one and try again", what, o.Max)
-	}
-	return release, nil
 }
 
 // playlistFile is a kind of file that points a media player at a stream.
@@ -100,7 +87,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 
 // websocket: /ws, the signalling hub.
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) error {
-	release, err := s.holdOpen(w, &s.sockets, r, "WebSockets")
+	release, err := s.guard.Hold(w, r, guard.Sockets)
 	if err != nil {
 		return err
 	}
@@ -110,12 +97,8 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) error {
 
 // metrics: GET /metrics in Prometheus text format.
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
-	if s.MetricsToken != "" {
-		token, byCookie := credentials(r)
-		if byCookie || subtle.ConstantTimeCompare([]byte(token), []byte(s.MetricsToken)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			return onair.Errorf(onair.EUnauthorized, "metrics need Authorization: Bearer <metrics.token>")
-		}
+	if err := guard.CheckToken(w, r, s.MetricsToken); err != nil {
+		return err
 	}
 	return serveIf(s.Metrics, w, r)
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/guard"
 )
 
 // Logins and registrations per client address: enough for a person who
@@ -17,10 +18,10 @@ const (
 )
 
 // rateLimit takes a login attempt from r's client, or answers why not.
-// The client is the real one behind a trusted proxy (see realClient), so
+// The client is the real one behind a trusted proxy (see guard.Guard.Client), so
 // one client cannot lock everyone behind the same proxy out.
 func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request) error {
-	ok, wait := s.authLimiter().Allow(clientKey(r), s.now())
+	ok, wait := s.authLimiter().Allow(guard.ClientKey(r), s.now())
 	if ok {
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/onairfm/onair/auth"
 	"github.com/onairfm/onair/control"
+	"github.com/onairfm/onair/internal/guard"
 	"github.com/onairfm/onair/internal/limit"
 )
 
@@ -53,9 +54,9 @@ type Server struct {
 	Now func() time.Time
 
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
-	// X-Forwarded-Proto are believed (see realClient).
+	// X-Forwarded-Proto are believed (see guard.Guard.Client).
 	TrustedProxies []netip.Prefix
-	// ReadTimeout bounds each read of a request body (see bodyDeadline);
+	// ReadTimeout bounds each read of a request body (see guard.Guard);
 	// 0 leaves bodies unbounded.
 	ReadTimeout time.Duration
 	// SocketsPerIP and StreamsPerIP cap the WebSockets and HTTP streams
@@ -71,8 +72,7 @@ type Server struct {
 
 	limitOnce sync.Once
 	limiter   *limit.Rate[string]
-	sockets   limit.Open[string]
-	streams   limit.Open[string]
+	guard     *guard.Guard
 }
 
 // sessionEnder is the signalling hub as the accounts routes see it.
@@ -96,11 +96,13 @@ func (s *Server) now() time.Time {
 }
 
 // authLimiter limits login and register attempts per client address; it is
-// shared by every Handler of the Server.
+// shared by every Handler of the Server, as is the guard it sets up with
+// the per-address caps.
 func (s *Server) authLimiter() *limit.Rate[string] {
 	s.limitOnce.Do(func() {
 		s.limiter = limit.NewRate[string](authPerSecond, authBurst)
-		s.sockets.Max, s.streams.Max = s.SocketsPerIP, s.StreamsPerIP
+		s.guard = &guard.Guard{TrustedProxies: s.TrustedProxies, ReadTimeout: s.ReadTimeout,
+			SocketsPerIP: s.SocketsPerIP, StreamsPerIP: s.StreamsPerIP}
 	})
 	return s.limiter
 }
@@ -123,7 +125,7 @@ func (s *Server) baseURL(r *http.Request) string {
 		return strings.TrimSuffix(s.PublicURL, "/")
 	}
 	scheme := "http"
-	if isHTTPS(r) {
+	if guard.IsHTTPS(r) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
@@ -198,8 +200,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/stream/{name}", s.api(s.stream))
 	mux.Handle("/ws", s.api(s.websocket))
 	s.routePages(mux)
-	_ = s.authLimiter() // sets the per-address caps before any request
-	return s.realClient(s.bodyDeadline(s.logRequests(s.recoverPanics(s.strictTransport(mux)))))
+	_ = s.authLimiter() // sets the guard up before any request
+	return s.guard.Wrap(s.logRequests(s.recoverPanics(mux)))
 }
 
 // mount adds routes, and for each pattern a catch-all that answers 405

@@ -8,6 +8,7 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/auth"
+	"github.com/onairfm/onair/internal/guard"
 )
 
 // CookieName is the session cookie.
@@ -153,4 +154,11 @@ func stripDefaultPort(scheme, host string) string {
 		return strings.TrimSuffix(host, ":443")
 	}
 	return host
+}
+
+// secure reports whether cookies must be Secure and pages send HSTS: the
+// request came over https, or the public URL is https (the proxy in front
+// terminates TLS).
+func (s *Server) secure(r *http.Request) bool {
+	return guard.IsHTTPS(r) || strings.HasPrefix(strings.ToLower(s.PublicURL), "https://")
 }

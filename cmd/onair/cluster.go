@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,15 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/onairfm/onair/cluster"
 	"github.com/onairfm/onair/configs"
+	"github.com/onairfm/onair/internal/guard"
 	"github.com/onairfm/onair/internal/httpjson"
+	"github.com/onairfm/onair/live"
 	"github.com/onairfm/onair/relay"
 	"github.com/onairfm/onair/signalling"
 )
@@ -48,6 +46,7 @@ func originNode(cfg *configs.Config, log *slog.Logger) *cluster.Node {
 		Role:      cluster.RoleOrigin,
 		Logger:    log,
 		MaxUpload: cfg.Upload.MaxBytes,
+		PublicURL: cfg.HTTP.PublicURL,
 	}
 }
 
@@ -55,6 +54,14 @@ func originNode(cfg *configs.Config, log *slog.Logger) *cluster.Node {
 // everything else handed to the origin.
 func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.Logger) (err error) {
 	defer func() { _ = ln.Close() }()
+	gd, err := newGuard(cfg)
+	if err != nil {
+		return err
+	}
+	secure, err := newTLS(cfg, log)
+	if err != nil {
+		return err
+	}
 	url, stopNATS, err := natsURL(cfg)
 	if err != nil {
 		return err
@@ -92,28 +99,12 @@ func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *s
 		_ = hub.Close()
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(rel, node, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onair_websocket_connections", Help: "Open WebSocket connections."},
-			func() float64 { return float64(hub.Connections()) }))
-	srv := &http.Server{Handler: edgeHandler(rel, hub, node, metricsGuard(cfg.Metrics.Token, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))),
-		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("onair edge serving", "addr", ln.Addr().String(), "node", node.Name, "version", version)
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
+	reg := metricsRegistry(rel, hub, node)
+	f := startFront(cfg, ln, edgeHandler(gd, rel, hub, node, cfg.Metrics.Token, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})), secure, log)
+	log.Info("onair edge serving", "addr", ln.Addr().String(), "scheme", f.scheme, "node", node.Name, "version", version)
+	err = f.wait(ctx)
 	log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if serr := srv.Shutdown(shutCtx); serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
-		log.Warn("http shutdown", "err", serr)
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
+	f.shutdown()
 	// The relay before the node: its listeners' sessions end while the
 	// origin can still hear of it.
 	err = errors.Join(err, hub.Close(), rel.Close())
@@ -121,22 +112,29 @@ func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *s
 	return err
 }
 
-// edgeHandler serves what an edge serves itself and forwards the rest.
-func edgeHandler(rel *relay.Relay, hub http.Handler, node *cluster.Node, metrics http.Handler) http.Handler {
+// edgeHandler serves what an edge serves itself and forwards the rest,
+// behind the same guard as the origin's routes (package guard): the real
+// client behind trusted proxies, body deadlines, HSTS, the per-address
+// caps on streams and sockets, and the metrics token.
+func edgeHandler(gd *guard.Guard, rel *relay.Relay, hub http.Handler, node *cluster.Node, metricsToken string, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	forward := node.Forward()
 	mux.Handle("/", forward)
+	stream := gd.Limit(guard.Streams, http.HandlerFunc(rel.ServeStream))
 	mux.HandleFunc("/stream/{name}", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
-		if strings.HasSuffix(name, ".m3u") || strings.HasSuffix(name, ".pls") {
+		switch {
+		case r.Method == http.MethodPut || r.Method == "SOURCE":
+			refuseSource(w, node.OriginURL(), name)
+		case strings.HasSuffix(name, ".m3u") || strings.HasSuffix(name, ".pls"):
 			forward.ServeHTTP(w, r) // the origin writes this node's address, from Host
-			return
+		default:
+			stream.ServeHTTP(w, r)
 		}
-		rel.ServeStream(w, r)
 	})
 	mux.HandleFunc("GET /status-json.xsl", rel.ServeStatus)
-	mux.Handle("/ws", hub)
-	mux.Handle("GET /metrics", metrics)
+	mux.Handle("/ws", gd.Limit(guard.Sockets, hub))
+	mux.Handle("GET /metrics", guard.Token(metricsToken, metrics))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if !node.Healthy() {
 			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "not connected to the cluster"})
@@ -144,24 +142,25 @@ func edgeHandler(rel *relay.Relay, hub http.Handler, node *cluster.Node, metrics
 		}
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	return mux
-}
-
-// metricsGuard asks for metrics.token as a bearer token when one is set,
-// as the origin's /metrics does.
-func metricsGuard(token string, h http.Handler) http.Handler {
-	if token == "" {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			httpjson.Error(w, http.StatusUnauthorized, "metrics need Authorization: Bearer <metrics.token>")
+	return gd.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "SOURCE" { // legacy Icecast sources, on any mount
+			refuseSource(w, node.OriginURL(), strings.TrimPrefix(r.URL.Path, "/"))
 			return
 		}
-		h.ServeHTTP(w, r)
-	})
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// refuseSource sends a live source client that reached an edge to the
+// origin, which alone takes sources: its audio feeds the station's clock
+// and mix, which run there (docs/CLUSTER.md). The status line says where,
+// since that is what source clients show.
+func refuseSource(w http.ResponseWriter, origin, mount string) {
+	where := "the origin server of this cluster (set http.public_url on the origin to have it named here)"
+	if origin != "" {
+		where = origin + "/stream/" + strings.TrimPrefix(mount, "stream/")
+	}
+	live.Refuse(w, http.StatusForbidden, "This is an edge of an onair cluster; connect your source to "+where)
 }
 
 // startOrigin joins the cluster as the origin once its HTTP handler is

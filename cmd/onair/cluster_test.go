@@ -38,14 +38,20 @@ func startNode(t *testing.T, role, name string, set func(*configs.Config)) *serv
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{t: t, URL: "http://" + ln.Addr().String(), dataDir: cfg.DataDir, cancel: cancel, done: make(chan error, 1)}
+	scheme := "http"
+	if cfg.TLS.CertFile != "" {
+		scheme = "https" // the caller talks to it with its own client
+	}
+	s := &server{t: t, URL: scheme + "://" + ln.Addr().String(), dataDir: cfg.DataDir, cancel: cancel, done: make(chan error, 1)}
 	log := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("node", name)
 	}
 	go func() { s.done <- serve(ctx, &cfg, ln, log) }()
 	t.Cleanup(s.stop)
-	s.admin = s.login("admin", adminPassword) // through the edge's forwarding, for an edge
+	if scheme == "http" {
+		s.admin = s.login("admin", adminPassword) // through the edge's forwarding, for an edge
+	}
 	return s
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,11 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
-	"golang.org/x/net/netutil"
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/auth"
@@ -195,13 +191,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		log.Warn("resuming live stations", "err", err)
 	}
 
-	reg := prometheus.NewRegistry()
-	if node != nil {
-		reg.MustRegister(node)
-	}
-	reg.MustRegister(rel, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onair_websocket_connections", Help: "Open WebSocket connections."},
-			func() float64 { return float64(hub.Connections()) }))
+	reg := metricsRegistry(rel, hub, node)
 	site := &web.Server{
 		Control:        ctrl,
 		Auth:           accounts,
@@ -223,54 +213,13 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		Sessions:       sessionEnders(hub, node),
 		Stats:          rec,
 	}
-	// No WriteTimeout and no ReadTimeout: streams are endless and set a
-	// deadline per write, and bodies get http.read_timeout per read (see
-	// web.Server.ReadTimeout). Headers get it whole, against slowloris.
-	srv := &http.Server{Handler: site.Handler(), ReadHeaderTimeout: cfg.HTTP.ReadTimeout, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
-	originHTTP.set(site.Handler())
-	if cfg.HTTP.MaxConns > 0 {
-		ln = netutil.LimitListener(ln, cfg.HTTP.MaxConns)
-	}
-	scheme := "http"
-	if secure != nil {
-		ln = tls.NewListener(ln, secure.config)
-		scheme = "https"
-	}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	var plain *http.Server
-	if secure != nil && cfg.TLS.RedirectAddr != "" {
-		pln, err := net.Listen("tcp", cfg.TLS.RedirectAddr)
-		if err != nil {
-			err = fmt.Errorf("listen on %s (tls.redirect_addr): %w", cfg.TLS.RedirectAddr, err)
-			errc <- err
-		} else {
-			plain = plainServer(secure.plain, cfg.HTTP.ReadTimeout)
-			go func() { errc <- plain.Serve(pln) }()
-			log.Info("redirecting to https", "addr", pln.Addr().String())
-		}
-	}
-	log.Info("onair serving", "addr", ln.Addr().String(), "scheme", scheme, "data_dir", cfg.DataDir, "version", version)
-
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
+	handler := site.Handler()
+	originHTTP.set(handler)
+	f := startFront(cfg, ln, handler, secure, log)
+	log.Info("onair serving", "addr", ln.Addr().String(), "scheme", f.scheme, "data_dir", cfg.DataDir, "version", version)
+	err = f.wait(ctx)
 	log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, s := range []*http.Server{srv, plain} {
-		if s == nil {
-			continue
-		}
-		if serr := s.Shutdown(shutCtx); serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
-			log.Warn("http shutdown", "err", serr)
-		}
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
+	f.shutdown()
 	// Sources end before the relay, and the relay before control's Run, so
 	// the last station events reach control, which saves what is queued
 	// before it returns.

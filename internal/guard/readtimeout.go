@@ -1,4 +1,4 @@
-package web
+package guard
 
 import (
 	"io"
@@ -11,13 +11,13 @@ import (
 // upload is never cut, since each read renews the deadline. (A server-wide
 // http.Server.ReadTimeout would bound the whole request, so a large upload
 // on a slow line would fail; headers are bounded by ReadHeaderTimeout.)
-func (s *Server) bodyDeadline(next http.Handler) http.Handler {
-	if s.ReadTimeout <= 0 {
+func (g *Guard) bodyDeadline(next http.Handler) http.Handler {
+	if g.ReadTimeout <= 0 {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = &deadlineBody{rc: r.Body, ctl: http.NewResponseController(w), timeout: s.ReadTimeout}
+			r.Body = &deadlineBody{rc: r.Body, ctl: http.NewResponseController(w), timeout: g.ReadTimeout}
 		}
 		next.ServeHTTP(w, r)
 	})

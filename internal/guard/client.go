@@ -1,4 +1,4 @@
-package web
+package guard
 
 import (
 	"context"
@@ -18,15 +18,15 @@ import (
 
 type schemeKey struct{}
 
-// realClient rewrites r.RemoteAddr to the client's address when the peer
+// Client rewrites r.RemoteAddr to the client's address when the peer
 // is a trusted proxy, and notes the scheme the client used. The relay, the
 // hub and the logs downstream see the rewritten address.
-func (s *Server) realClient(next http.Handler) http.Handler {
+func (g *Guard) Client(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		https := r.TLS != nil
 		peer := addrOf(r.RemoteAddr)
-		if peer.IsValid() && s.trusted(peer) {
-			if client, ok := s.forwardedFor(r.Header.Values("X-Forwarded-For")); ok {
+		if peer.IsValid() && g.trusted(peer) {
+			if client, ok := g.forwardedFor(r.Header.Values("X-Forwarded-For")); ok {
 				r.RemoteAddr = net.JoinHostPort(client.String(), "0")
 			}
 			if p := lastValue(r.Header.Values("X-Forwarded-Proto")); p != "" {
@@ -51,7 +51,7 @@ func (s *Server) realClient(next http.Handler) http.Handler {
 // us) past trusted proxies; the first address that is not one is the
 // client. Addresses further left were written by the client itself and
 // prove nothing.
-func (s *Server) forwardedFor(values []string) (netip.Addr, bool) {
+func (g *Guard) forwardedFor(values []string) (netip.Addr, bool) {
 	var hops []string
 	for _, v := range values {
 		hops = append(hops, strings.Split(v, ",")...)
@@ -63,7 +63,7 @@ func (s *Server) forwardedFor(values []string) (netip.Addr, bool) {
 			break
 		}
 		last = a
-		if !s.trusted(a) {
+		if !g.trusted(a) {
 			return a, true
 		}
 	}
@@ -71,8 +71,8 @@ func (s *Server) forwardedFor(values []string) (netip.Addr, bool) {
 	return last, last.IsValid()
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.TrustedProxies {
+func (g *Guard) trusted(a netip.Addr) bool {
+	for _, p := range g.TrustedProxies {
 		if p.Contains(a) {
 			return true
 		}
@@ -100,18 +100,11 @@ func lastValue(values []string) string {
 	return strings.TrimSpace(parts[len(parts)-1])
 }
 
-// isHTTPS reports whether the client reached us over https: TLS here, or a
-// trusted proxy's word.
-func isHTTPS(r *http.Request) bool {
+// IsHTTPS reports whether the client reached us over https: TLS here, or a
+// trusted proxy's word (read after Client).
+func IsHTTPS(r *http.Request) bool {
 	v, _ := r.Context().Value(schemeKey{}).(string)
 	return v == "https" || r.TLS != nil
-}
-
-// secure reports whether cookies must be Secure and pages send HSTS: the
-// request came over https, or the public URL is https (the proxy in front
-// terminates TLS).
-func (s *Server) secure(r *http.Request) bool {
-	return isHTTPS(r) || strings.HasPrefix(strings.ToLower(s.PublicURL), "https://")
 }
 
 // hstsMaxAge is one year, as browsers' preload lists expect.
@@ -120,19 +113,19 @@ const hstsMaxAge = "max-age=31536000"
 // strictTransport sends Strict-Transport-Security on answers that went
 // over https. Over plain http browsers ignore it (RFC 6797 §8.1), so it
 // is not sent there.
-func (s *Server) strictTransport(next http.Handler) http.Handler {
+func strictTransport(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isHTTPS(r) {
+		if IsHTTPS(r) {
 			w.Header().Set("Strict-Transport-Security", hstsMaxAge)
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// clientKey is the address a client is limited by: its IP, or for IPv6
+// ClientKey is the address a client is limited by: its IP, or for IPv6
 // its /64, since one host usually holds a whole /64. It is read after
-// realClient, so behind a trusted proxy it is the real client's.
-func clientKey(r *http.Request) string {
+// Client, so behind a trusted proxy it is the real client's.
+func ClientKey(r *http.Request) string {
 	a := addrOf(r.RemoteAddr)
 	if !a.IsValid() {
 		return r.RemoteAddr
