@@ -132,10 +132,9 @@ func (l *liteTable) add(p *litePeer, ufrag string) {
 func (l *liteTable) remove(p *litePeer) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for k, q := range l.byUfrag {
-		if q == p {
-			delete(l.byUfrag, k)
-		}
+	// Only its current fragment is in the table: replace drops the old.
+	if c := p.creds.Load(); c != nil && l.byUfrag[c.ufrag] == p {
+		delete(l.byUfrag, c.ufrag)
 	}
 	for _, a := range p.addrs {
 		if l.byAddr[a] == p {
@@ -145,15 +144,17 @@ func (l *liteTable) remove(p *litePeer) {
 	p.addrs = nil
 }
 
-// replace moves p from an old ICE username fragment to a new one (an ICE
-// restart).
-func (l *liteTable) replace(p *litePeer, old, ufrag string) {
+// replace gives p new ICE credentials in place of those under the old
+// fragment (an ICE restart), unless p has left the table.
+func (l *liteTable) replace(p *litePeer, old string, c *iceCreds) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.byUfrag[old] == p {
-		delete(l.byUfrag, old)
+	if l.byUfrag[old] != p {
+		return
 	}
-	l.byUfrag[ufrag] = p
+	delete(l.byUfrag, old)
+	p.creds.Store(c)
+	l.byUfrag[c.ufrag] = p
 }
 
 // bind records that from passed a check of p's; a nominated pair (or

@@ -113,8 +113,7 @@ func (p *litePeer) Answer(offer string) (string, error) {
 		p.l.lite.add(p, c.ufrag)
 	case restart:
 		n := newICECreds()
-		p.creds.Store(&n)
-		p.l.lite.replace(p, c.ufrag, n.ufrag)
+		p.l.lite.replace(p, c.ufrag, &n)
 		c = &n
 	}
 	return o.answer(liteAnswer{

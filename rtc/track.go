@@ -315,13 +315,18 @@ func (t *Track) Close() {
 				refused += l.conn.failed.Load()
 			}
 		}
-		// Both should be 0: a shard that fell a second behind, or a
-		// socket that refused datagrams, lost audio for its listeners.
+		var unsealed int64
+		for _, sh := range t.shards {
+			unsealed += sh.sealFailed.Load()
+		}
+		// All should be 0: a shard that fell a second behind, a socket
+		// that refused datagrams, or packets SRTP could not seal for a
+		// lite listener lost audio for its listeners.
 		level, dropped := slog.LevelDebug, t.dropped.Load()
-		if dropped > 0 || refused > 0 {
+		if dropped > 0 || refused > 0 || unsealed > 0 {
 			level = slog.LevelWarn
 		}
 		t.srv.logger().Log(context.Background(), level, "webrtc track closed", "station", t.slug,
-			"dropped_packets", dropped, "refused_datagrams_server", refused)
+			"dropped_packets", dropped, "refused_datagrams_server", refused, "unsealed_packets", unsealed)
 	}
 }
