@@ -10,13 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/onairfm/onair"
-	"github.com/onairfm/onair/internal/loopback"
 	"github.com/onairfm/onair/internal/testutil"
 )
 
@@ -45,48 +43,16 @@ func (p *plug) WriteTo(b []byte, a net.Addr) (int, error) {
 	return p.PacketConn.WriteTo(b, a)
 }
 
-// liteClient is a loopback pion client like offerer, with Opus as payload
-// type pt, a data channel too when withData (as some pages make), and
-// its socket behind a plug.
+// liteClient is a client with Opus as payload type pt, a data channel
+// too when withData, and its socket behind a plug.
 func liteClient(t *testing.T, pt uint8, withData bool) (*webrtc.PeerConnection, *plug) {
 	t.Helper()
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: webrtc.PayloadType(pt)}, webrtc.RTPCodecTypeAudio); err != nil {
-		t.Fatal(err)
-	}
 	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	pl := &plug{PacketConn: udp}
-	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: pl})
-	t.Cleanup(func() { mux.Close() })
-	se := webrtc.SettingEngine{}
-	loopback.Configure(&se)
-	se.SetICEUDPMux(mux)
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
-	if withData {
-		if _, err := pc.CreateDataChannel("chat", nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-done
-	return pc, pl
+	return newClient(t, clientOpts{pt: pt, withData: withData, plug: pl}), pl
 }
 
 // received counts the RTP packets a client gets and keeps the last.
@@ -370,15 +336,9 @@ func TestLiteICERestart(t *testing.T) {
 	p, first := connect(t, srv, pc, nil)
 	testutil.Eventually(t, 15*time.Second, "audio", func() bool { return got.n.Load() >= 5 })
 	restarted.Store(true)
-	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
-	if err != nil {
+	if err := setOffer(pc, &webrtc.OfferOptions{ICERestart: true}); err != nil {
 		t.Fatal(err)
 	}
-	done := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-done
 	answer, err := p.Answer(pc.LocalDescription().SDP)
 	if err != nil {
 		t.Fatal(err)

@@ -230,15 +230,9 @@ func newBenchPair(w *Server, t *Track, received *atomic.Int64) (*benchPair, erro
 			once.Do(func() { close(p.connected) })
 		}
 	})
-	offer, err := p.client.CreateOffer(nil)
-	if err != nil {
+	if err := setOffer(p.client, nil); err != nil {
 		return fail(err)
 	}
-	gathered := webrtc.GatheringCompletePromise(p.client)
-	if err := p.client.SetLocalDescription(offer); err != nil {
-		return fail(err)
-	}
-	<-gathered
 	if err := p.server.SetRemoteDescription(*p.client.LocalDescription()); err != nil {
 		return fail(err)
 	}
@@ -246,7 +240,7 @@ func newBenchPair(w *Server, t *Track, received *atomic.Int64) (*benchPair, erro
 	if err != nil {
 		return fail(err)
 	}
-	gathered = webrtc.GatheringCompletePromise(p.server)
+	gathered := webrtc.GatheringCompletePromise(p.server)
 	if err := p.server.SetLocalDescription(answer); err != nil {
 		return fail(err)
 	}
@@ -280,15 +274,9 @@ func (p *benchPair) negotiateLite(w *Server) (*benchPair, error) {
 		p.close()
 		return nil, err
 	}
-	offer, err := p.client.CreateOffer(nil)
-	if err != nil {
+	if err := setOffer(p.client, nil); err != nil {
 		return fail(err)
 	}
-	gathered := webrtc.GatheringCompletePromise(p.client)
-	if err := p.client.SetLocalDescription(offer); err != nil {
-		return fail(err)
-	}
-	<-gathered
 	l, err := w.NewPeer(context.Background(), "bench", nil, nil)
 	if err != nil {
 		return fail(err)

@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
@@ -20,15 +22,33 @@ import (
 	"github.com/onairfm/onair/internal/testutil"
 )
 
-// offerer is a loopback-only pion client that makes a recvonly audio offer.
-func offerer(t *testing.T) *webrtc.PeerConnection {
+// clientOpts shapes a loopback-only pion test client.
+type clientOpts struct {
+	pt       uint8 // Opus's payload type; 0 means 111 (Chromium's)
+	withData bool  // a data channel too, as some pages make
+	tcpOnly  bool  // ICE over TCP only, as a browser whose UDP is blocked
+	plug     *plug // the client's UDP socket, for a test that unplugs it
+}
+
+// newClient is a loopback-only pion client with a recvonly audio offer
+// set, its candidates gathered; it closes at the end of the test.
+func newClient(t *testing.T, o clientOpts) *webrtc.PeerConnection {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
+	pt := cmp.Or(o.pt, 111)
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: webrtc.PayloadType(pt)}, webrtc.RTPCodecTypeAudio); err != nil {
 		t.Fatal(err)
 	}
 	se := webrtc.SettingEngine{}
 	loopback.Configure(&se)
+	if o.tcpOnly {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	}
+	if o.plug != nil {
+		mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: o.plug})
+		t.Cleanup(func() { mux.Close() })
+		se.SetICEUDPMux(mux)
+	}
 	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
@@ -37,16 +57,36 @@ func offerer(t *testing.T) *webrtc.PeerConnection {
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		t.Fatal(err)
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
+	if o.withData {
+		if _, err := pc.CreateDataChannel("chat", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := setOffer(pc, nil); err != nil {
 		t.Fatal(err)
+	}
+	return pc
+}
+
+// setOffer makes an offer, sets it and waits for its candidates, as a
+// browser without trickle would.
+func setOffer(pc *webrtc.PeerConnection, opts *webrtc.OfferOptions) error {
+	offer, err := pc.CreateOffer(opts)
+	if err != nil {
+		return err
 	}
 	done := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	<-done
-	return pc
+	return nil
+}
+
+// offerer is a loopback-only pion client that makes a recvonly audio offer.
+func offerer(t *testing.T) *webrtc.PeerConnection {
+	t.Helper()
+	return newClient(t, clientOpts{})
 }
 
 // station is a Station that counts what its track tells it.
