@@ -148,63 +148,65 @@ func BenchmarkBatchConn(b *testing.B) {
 }
 
 func TestLanesBatchTheFanOut(t *testing.T) {
-	srv := &Server{LoopbackOnly: true}
-	tr, st := liveTrack(t, srv)
-	play(t, tr)
-	const n = 4
-	type seen struct {
-		packets atomic.Int64
-		gaps    atomic.Int64
-	}
-	got := make([]*seen, n)
-	for i := range n {
-		got[i] = &seen{}
-		client := offerer(t)
-		client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-			var last uint16
-			for k := 0; ; k++ {
-				p, _, err := tr.ReadRTP()
-				if err != nil {
-					return
+	transports(t, func(t *testing.T, pion bool) {
+		srv := &Server{PionPeers: pion, LoopbackOnly: true}
+		tr, st := liveTrack(t, srv)
+		play(t, tr)
+		const n = 4
+		type seen struct {
+			packets atomic.Int64
+			gaps    atomic.Int64
+		}
+		got := make([]*seen, n)
+		for i := range n {
+			got[i] = &seen{}
+			client := offerer(t)
+			client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+				var last uint16
+				for k := 0; ; k++ {
+					p, _, err := tr.ReadRTP()
+					if err != nil {
+						return
+					}
+					if k > 0 && p.SequenceNumber != last+1 {
+						got[i].gaps.Add(1)
+					}
+					last = p.SequenceNumber
+					got[i].packets.Add(1)
 				}
-				if k > 0 && p.SequenceNumber != last+1 {
-					got[i].gaps.Add(1)
-				}
-				last = p.SequenceNumber
-				got[i].packets.Add(1)
+			})
+			p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
+			if err != nil {
+				t.Fatal(err)
 			}
+			answer, err := p.Answer(client.LocalDescription().SDP)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		testutil.Eventually(t, 15*time.Second, "audio to every peer", func() bool {
+			for _, g := range got {
+				if g.packets.Load() < 50 {
+					return false
+				}
+			}
+			return st.listeners() == n
 		})
-		p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
-		if err != nil {
-			t.Fatal(err)
+		var batches, failed int64
+		for _, l := range srv.lanes {
+			batches += l.conn.batches.Load()
+			failed += l.conn.failed.Load()
 		}
-		answer, err := p.Answer(client.LocalDescription().SDP)
-		if err != nil {
-			t.Fatal(err)
+		if batches == 0 || failed != 0 {
+			t.Fatalf("%d sendmmsg calls, %d datagrams refused", batches, failed)
 		}
-		if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	testutil.Eventually(t, 15*time.Second, "audio to every peer", func() bool {
-		for _, g := range got {
-			if g.packets.Load() < 50 {
-				return false
+		for i, g := range got {
+			if g.gaps.Load() != 0 {
+				t.Errorf("peer %d saw %d sequence gaps", i, g.gaps.Load())
 			}
 		}
-		return st.listeners() == n
 	})
-	var batches, failed int64
-	for _, l := range srv.lanes {
-		batches += l.conn.batches.Load()
-		failed += l.conn.failed.Load()
-	}
-	if batches == 0 || failed != 0 {
-		t.Fatalf("%d sendmmsg calls, %d datagrams refused", batches, failed)
-	}
-	for i, g := range got {
-		if g.gaps.Load() != 0 {
-			t.Errorf("peer %d saw %d sequence gaps", i, g.gaps.Load())
-		}
-	}
 }

@@ -25,72 +25,76 @@ func tcpOfferer(t *testing.T) *webrtc.PeerConnection {
 }
 
 func TestICETCPReachesAClientWithoutUDP(t *testing.T) {
-	srv := &Server{LoopbackOnly: true, ICETCP: true}
-	tr, st := liveTrack(t, srv)
-	play(t, tr)
-	client := tcpOfferer(t)
-	var packets atomic.Int64
-	client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
+	transports(t, func(t *testing.T, pion bool) {
+		srv := &Server{PionPeers: pion, LoopbackOnly: true, ICETCP: true}
+		tr, st := liveTrack(t, srv)
+		play(t, tr)
+		client := tcpOfferer(t)
+		var packets atomic.Int64
+		client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+			for {
+				if _, _, err := tr.ReadRTP(); err != nil {
+					return
+				}
+				packets.Add(1)
 			}
-			packets.Add(1)
+		})
+		p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, err := p.Answer(client.LocalDescription().SDP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := strconv.Itoa(srv.TCPAddr().(*net.TCPAddr).Port)
+		var passive bool
+		for _, c := range candidates(answer) {
+			if strings.Contains(c, " tcp ") && strings.Contains(c, " 127.0.0.1 "+port+" ") && strings.Contains(c, "tcptype passive") {
+				passive = true
+			}
+		}
+		if !passive {
+			t.Fatalf("no passive TCP candidate on port %s in the answer: %q", port, candidates(answer))
+		}
+		if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Eventually(t, 15*time.Second, "audio over ICE-TCP", func() bool {
+			return packets.Load() > 50 && st.listeners() == 1
+		})
+		pair, err := selectedPair(client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pair != "tcp" {
+			t.Fatalf("the selected candidate pair uses %s", pair)
 		}
 	})
-	p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, err := p.Answer(client.LocalDescription().SDP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(srv.TCPAddr().(*net.TCPAddr).Port)
-	var passive bool
-	for _, c := range candidates(answer) {
-		if strings.Contains(c, " tcp ") && strings.Contains(c, " 127.0.0.1 "+port+" ") && strings.Contains(c, "tcptype passive") {
-			passive = true
-		}
-	}
-	if !passive {
-		t.Fatalf("no passive TCP candidate on port %s in the answer: %q", port, candidates(answer))
-	}
-	if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
-	}
-	testutil.Eventually(t, 15*time.Second, "audio over ICE-TCP", func() bool {
-		return packets.Load() > 50 && st.listeners() == 1
-	})
-	pair, err := selectedPair(client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pair != "tcp" {
-		t.Fatalf("the selected candidate pair uses %s", pair)
-	}
 }
 
 func TestICETCPOff(t *testing.T) {
-	srv := &Server{LoopbackOnly: true}
-	liveTrack(t, srv)
-	p, err := srv.NewPeer(context.Background(), "s", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	answer, err := p.Answer(offerer(t).LocalDescription().SDP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range candidates(answer) {
-		if strings.Contains(c, " tcp ") {
-			t.Fatalf("a TCP candidate with ICE-TCP off: %q", c)
+	transports(t, func(t *testing.T, pion bool) {
+		srv := &Server{PionPeers: pion, LoopbackOnly: true}
+		liveTrack(t, srv)
+		p, err := srv.NewPeer(context.Background(), "s", nil, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if srv.TCPAddr() != nil {
-		t.Fatal("a TCP address with ICE-TCP off")
-	}
+		defer p.Close()
+		answer, err := p.Answer(offerer(t).LocalDescription().SDP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range candidates(answer) {
+			if strings.Contains(c, " tcp ") {
+				t.Fatalf("a TCP candidate with ICE-TCP off: %q", c)
+			}
+		}
+		if srv.TCPAddr() != nil {
+			t.Fatal("a TCP address with ICE-TCP off")
+		}
+	})
 }
 
 // selectedPair is the protocol ("udp", "tcp") of pc's selected ICE pair.

@@ -18,6 +18,14 @@ import (
 	"github.com/onairfm/onair/internal/testutil"
 )
 
+// transports runs f once per listener transport: lite (the default) and
+// pion PeerConnections.
+func transports(t *testing.T, f func(t *testing.T, pion bool)) {
+	for _, pion := range []bool{false, true} {
+		t.Run(map[bool]string{false: "lite", true: "pion"}[pion], func(t *testing.T) { f(t, pion) })
+	}
+}
+
 // trackOf is the track a listener of either transport is bound to.
 func trackOf(l Listener) *Track {
 	switch p := l.(type) {

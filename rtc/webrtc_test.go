@@ -172,144 +172,152 @@ func freeUDPPort(t *testing.T) int {
 }
 
 func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
-	port := freeUDPPort(t)
-	srv := &Server{LoopbackOnly: true, UDPPort: port}
-	st := &station{}
-	tr, err := srv.NewTrack("s", st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopPlaying := play(t, tr)
-	defer func() {
-		// The order of a server's shutdown: the clock, peers, then the port.
-		stopPlaying()
-		tr.Close()
-		if err := srv.Close(); err != nil {
-			t.Errorf("closing the shared port after peers used it: %v", err)
-		}
-		if n := st.listeners(); n != 0 {
-			t.Errorf("%d peers still counted after the track closed", n)
-		}
-		if tr.Active() {
-			t.Error("the track is active with every peer closed")
-		}
-	}()
-	var packets atomic.Int64
-	for i := range 2 {
-		client := offerer(t)
-		client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-			for {
-				if _, _, err := tr.ReadRTP(); err != nil {
-					return
-				}
-				packets.Add(1)
-			}
-		})
-		p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
+	transports(t, func(t *testing.T, pion bool) {
+		port := freeUDPPort(t)
+		srv := &Server{PionPeers: pion, LoopbackOnly: true, UDPPort: port}
+		st := &station{}
+		tr, err := srv.NewTrack("s", st)
 		if err != nil {
 			t.Fatal(err)
 		}
-		answer, err := p.Answer(client.LocalDescription().SDP)
+		stopPlaying := play(t, tr)
+		defer func() {
+			// The order of a server's shutdown: the clock, peers, then the port.
+			stopPlaying()
+			tr.Close()
+			if err := srv.Close(); err != nil {
+				t.Errorf("closing the shared port after peers used it: %v", err)
+			}
+			if n := st.listeners(); n != 0 {
+				t.Errorf("%d peers still counted after the track closed", n)
+			}
+			if tr.Active() {
+				t.Error("the track is active with every peer closed")
+			}
+		}()
+		var packets atomic.Int64
+		for i := range 2 {
+			client := offerer(t)
+			client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+				for {
+					if _, _, err := tr.ReadRTP(); err != nil {
+						return
+					}
+					packets.Add(1)
+				}
+			})
+			p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			answer, err := p.Answer(client.LocalDescription().SDP)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cands := candidates(answer)
+			if len(cands) == 0 {
+				t.Fatalf("peer %d: no candidate in the answer", i)
+			}
+			for _, c := range cands {
+				if !strings.Contains(c, " 127.0.0.1 "+strconv.Itoa(port)+" ") {
+					t.Fatalf("peer %d: candidate %q is not 127.0.0.1:%d", i, c, port)
+				}
+			}
+			if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		testutil.Eventually(t, 10*time.Second, "audio to both peers on the one port", func() bool {
+			return packets.Load() > 100 && st.listeners() == 2
+		})
+		if n := st.bound.Load(); n != 2 {
+			t.Fatalf("the station was told of %d bound peers, want 2", n)
+		}
+	})
+}
+
+func TestWebRTCAdvertisesPublicIPs(t *testing.T) {
+	transports(t, func(t *testing.T, pion bool) {
+		// 203.0.113.0/24 is for documentation: no traffic goes there, the
+		// client filters every non-loopback candidate and the test never
+		// connects.
+		srv := &Server{PionPeers: pion, LoopbackOnly: true, PublicIPs: []string{"203.0.113.7"}}
+		liveTrack(t, srv)
+		p, err := srv.NewPeer(context.Background(), "s", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		answer, err := p.Answer(offerer(t).LocalDescription().SDP)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cands := candidates(answer)
 		if len(cands) == 0 {
-			t.Fatalf("peer %d: no candidate in the answer", i)
+			t.Fatal("no candidates")
 		}
 		for _, c := range cands {
-			if !strings.Contains(c, " 127.0.0.1 "+strconv.Itoa(port)+" ") {
-				t.Fatalf("peer %d: candidate %q is not 127.0.0.1:%d", i, c, port)
+			if !strings.Contains(c, " 203.0.113.7 ") {
+				t.Fatalf("candidate %q does not advertise the public IP", c)
 			}
 		}
-		if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	testutil.Eventually(t, 10*time.Second, "audio to both peers on the one port", func() bool {
-		return packets.Load() > 100 && st.listeners() == 2
 	})
-	if n := st.bound.Load(); n != 2 {
-		t.Fatalf("the station was told of %d bound peers, want 2", n)
-	}
-}
-
-func TestWebRTCAdvertisesPublicIPs(t *testing.T) {
-	// 203.0.113.0/24 is for documentation: no traffic goes there, the
-	// client filters every non-loopback candidate and the test never
-	// connects.
-	srv := &Server{LoopbackOnly: true, PublicIPs: []string{"203.0.113.7"}}
-	liveTrack(t, srv)
-	p, err := srv.NewPeer(context.Background(), "s", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	answer, err := p.Answer(offerer(t).LocalDescription().SDP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cands := candidates(answer)
-	if len(cands) == 0 {
-		t.Fatal("no candidates")
-	}
-	for _, c := range cands {
-		if !strings.Contains(c, " 203.0.113.7 ") {
-			t.Fatalf("candidate %q does not advertise the public IP", c)
-		}
-	}
 }
 
 func TestCloseClosesPeers(t *testing.T) {
-	srv := &Server{LoopbackOnly: true}
-	tr, st := liveTrack(t, srv)
-	closed := make(chan struct{})
-	p, err := srv.NewPeer(context.Background(), "s", nil, func() { close(closed) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Answer(offerer(t).LocalDescription().SDP); err != nil {
-		t.Fatal(err)
-	}
-	tr.Close()
-	select {
-	case <-closed:
-	default:
-		t.Fatal("Close returned before closing its peer")
-	}
-	if tr.Active() || st.listeners() != 0 {
-		t.Fatalf("after Close: active %v, %d listeners", tr.Active(), st.listeners())
-	}
-	if _, err := srv.NewPeer(context.Background(), "s", nil, nil); !errors.Is(err, ErrNotLive) {
-		t.Fatalf("a peer for a stopped station: %v", err)
-	}
-	tr.Close() // again: nothing more to do
+	transports(t, func(t *testing.T, pion bool) {
+		srv := &Server{PionPeers: pion, LoopbackOnly: true}
+		tr, st := liveTrack(t, srv)
+		closed := make(chan struct{})
+		p, err := srv.NewPeer(context.Background(), "s", nil, func() { close(closed) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Answer(offerer(t).LocalDescription().SDP); err != nil {
+			t.Fatal(err)
+		}
+		tr.Close()
+		select {
+		case <-closed:
+		default:
+			t.Fatal("Close returned before closing its peer")
+		}
+		if tr.Active() || st.listeners() != 0 {
+			t.Fatalf("after Close: active %v, %d listeners", tr.Active(), st.listeners())
+		}
+		if _, err := srv.NewPeer(context.Background(), "s", nil, nil); !errors.Is(err, ErrNotLive) {
+			t.Fatalf("a peer for a stopped station: %v", err)
+		}
+		tr.Close() // again: nothing more to do
+	})
 }
 
 func TestWebRTCBadInput(t *testing.T) {
-	srv := &Server{LoopbackOnly: true}
-	liveTrack(t, srv)
-	p, err := srv.NewPeer(context.Background(), "s", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if _, err := p.Answer("v=0 garbage"); onair.ErrorCode(err) != onair.EInvalid {
-		t.Fatalf("garbage offer: %v", err)
-	}
-	if err := p.AddCandidate(onair.ICECandidate{Candidate: "candidate:nonsense"}); err == nil {
-		t.Fatal("a nonsense candidate was accepted")
-	}
-	if err := p.AddCandidate(onair.ICECandidate{}); err != nil {
-		t.Fatalf("end-of-candidates: %v", err)
-	}
-	bogus := &Server{Interceptors: []string{"bogus"}}
-	if _, err := bogus.NewTrack("x", nil); err == nil {
-		t.Fatal("unknown interceptor accepted")
-	}
-	if _, err := bogus.NewPeerConnection(); err == nil {
-		t.Fatal("a peer connection from a server that cannot be set up")
-	}
+	transports(t, func(t *testing.T, pion bool) {
+		srv := &Server{PionPeers: pion, LoopbackOnly: true}
+		liveTrack(t, srv)
+		p, err := srv.NewPeer(context.Background(), "s", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if _, err := p.Answer("v=0 garbage"); onair.ErrorCode(err) != onair.EInvalid {
+			t.Fatalf("garbage offer: %v", err)
+		}
+		if err := p.AddCandidate(onair.ICECandidate{Candidate: "candidate:nonsense"}); err == nil {
+			t.Fatal("a nonsense candidate was accepted")
+		}
+		if err := p.AddCandidate(onair.ICECandidate{}); err != nil {
+			t.Fatalf("end-of-candidates: %v", err)
+		}
+		bogus := &Server{Interceptors: []string{"bogus"}}
+		if _, err := bogus.NewTrack("x", nil); err == nil {
+			t.Fatal("unknown interceptor accepted")
+		}
+		if _, err := bogus.NewPeerConnection(); err == nil {
+			t.Fatal("a peer connection from a server that cannot be set up")
+		}
+	})
 }
 
 func TestStationTrackNeverBlocksTheClock(t *testing.T) {
