@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/onairfm/onair/configs"
 )
 
 // playButton finds the play control as the contract names it: a button
@@ -81,6 +84,9 @@ func TestBrowserPlayer(t *testing.T) {
 	b.waitJS(5*time.Second, "a click on Play", `(`+playButtonJS+`).click() || true`)
 	first := b.waitAudio(20 * time.Second)
 	t.Logf("playing: %+v", first)
+	if sdp := js[string](b, `onairPlayer.pc.remoteDescription.sdp`); !strings.Contains(sdp, "a=ice-lite") {
+		t.Error("Chromium plays, but not over the lite transport (the default)")
+	}
 	b.waitText(10*time.Second, "#play", "Stop")
 	b.waitText(10*time.Second, "#listeners", "1")
 
@@ -142,4 +148,23 @@ func TestBrowserPlayer(t *testing.T) {
 		t.Errorf("after Stop the server counts %d WebRTC listeners", st.Listeners.WebRTC)
 	}
 	b.checkClean()
+}
+
+// TestBrowserPlayerOverPionPeers: webrtc.transport = pion, the full
+// PeerConnection per listener kept behind the setting, still plays in
+// Chromium.
+func TestBrowserPlayerOverPionPeers(t *testing.T) {
+	s := startServerWith(t, "", func(c *configs.Config) { c.WebRTC.Transport = "pion" })
+	tok := s.owner("deejay")
+	slug, _ := s.liveStation(tok, "Tone FM", "tone440.mp3", "tone880.mp3")
+	b := newBrowser(t)
+	b.open(s.URL + "/stations/" + slug)
+	b.waitText(10*time.Second, "#np-title", "Tone 440")
+	b.waitJS(5*time.Second, "the Play button enabled", `(`+playButtonJS+`) && !(`+playButtonJS+`).disabled`)
+	b.waitJS(5*time.Second, "a click on Play", `(`+playButtonJS+`).click() || true`)
+	b.waitAudio(20 * time.Second)
+	if sdp := js[string](b, `onairPlayer.pc.remoteDescription.sdp`); strings.Contains(sdp, "a=ice-lite") {
+		t.Error("the pion transport answered as ICE-lite")
+	}
+	b.waitText(10*time.Second, "#listeners", "1")
 }
