@@ -20,13 +20,19 @@
 #
 #   scripts/cluster-capacity.sh [RESULTS_DIR]
 #
-# Environment: LADDER ("500 1000 2000 3000 4000" HTTP listeners),
-# WEBRTC_LADDER ("100 200 400"; empty: none), RAMP (20s), DURATION (20s),
-# TTFB_P99 (1s), OFFER_P99 (2s), LOSS (1), ONLY ("", or "single"/"cluster").
+# Environment: LADDER ("500 1000 2000 3000 4000 6000" HTTP listeners),
+# CLUSTER_LADDER (LADDER), WEBRTC_LADDER ("100 200 400"; empty: none),
+# RAMP (20s), DURATION (20s), TTFB_P99 (1s), OFFER_P99 (2s), LOSS (1),
+# ONLY ("", or "single"/"cluster").
+#
+# Each process here may open at most `ulimit -n` files: a node cannot hold
+# more listeners than that, nor one onair-load run more clients, whatever
+# the CPU; the header line of the summary says the limit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LADDER=${LADDER:-500 1000 2000 3000 4000}
+LADDER=${LADDER:-500 1000 2000 3000 4000 6000}
+CLUSTER_LADDER=${CLUSTER_LADDER:-$LADDER}
 WEBRTC_LADDER=${WEBRTC_LADDER-100 200 400}
 RAMP=${RAMP:-20s}
 DURATION=${DURATION:-20s}
@@ -133,7 +139,7 @@ ladder_cluster() {
   done
 }
 
-echo "capacity $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD) $(nproc) cores; limits: first byte p99 <= $TTFB_P99, offer p99 <= $OFFER_P99, loss <= $LOSS%; ramp $RAMP, steady $DURATION" | tee "$summary"
+echo "capacity $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD) $(nproc) cores, open files $(ulimit -n) a process; limits: first byte p99 <= $TTFB_P99, offer p99 <= $OFFER_P99, loss <= $LOSS%; ramp $RAMP, steady $DURATION" | tee "$summary"
 
 if [[ $ONLY != cluster ]]; then
   echo "== one node"
@@ -161,7 +167,7 @@ if [[ $ONLY != single ]]; then
       sleep 0.2
     done
   done
-  ladder_cluster http "$LADDER"
+  ladder_cluster http "$CLUSTER_LADDER"
   [[ -z $WEBRTC_LADDER ]] || ladder_cluster webrtc "$WEBRTC_LADDER"
 fi
 echo "== summary ($summary)"
