@@ -27,7 +27,9 @@
 #
 # Each process here may open at most `ulimit -n` files: a node cannot hold
 # more listeners than that, nor one onair-load run more clients, whatever
-# the CPU; the header line of the summary says the limit.
+# the CPU; the header line of the summary says the limit. MAX_CONNS sets
+# every node's http.max_conns (0, no cap, by default here; onair's own
+# default, 10000, would stop a node at 10,000 connections by design).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +42,7 @@ TTFB_P99=${TTFB_P99:-1s}
 OFFER_P99=${OFFER_P99:-2s}
 LOSS=${LOSS:-1}
 ONLY=${ONLY:-}
+MAX_CONNS=${MAX_CONNS:-0}
 
 work=$(mktemp -d)
 results=${1:-$work/results}
@@ -71,7 +74,7 @@ start_node() { # name port env...  (sets $node_pid)
   local name=$1 port=$2; shift 2
   env ONAIR_HTTP_ADDR="127.0.0.1:$port" ONAIR_DATA_DIR="$work/$name" ONAIR_ADMIN_PASSWORD="$password" \
     ONAIR_WEBRTC_LOOPBACK_ONLY=true ONAIR_LIMITS_SOCKETS_PER_IP=100000 ONAIR_LIMITS_STREAMS_PER_IP=100000 \
-    ONAIR_LOG_LEVEL=warn "$@" "$work/onair" serve >"$results/$name.log" 2>&1 &
+    ONAIR_HTTP_MAX_CONNS="$MAX_CONNS" ONAIR_LOG_LEVEL=warn "$@" "$work/onair" serve >"$results/$name.log" 2>&1 &
   node_pid=$!
   pids+=("$node_pid")
   "$load" wait --server "http://127.0.0.1:$port" --timeout 30s || { cat "$results/$name.log"; exit 1; }
@@ -139,7 +142,7 @@ ladder_cluster() {
   done
 }
 
-echo "capacity $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD) $(nproc) cores, open files $(ulimit -n) a process; limits: first byte p99 <= $TTFB_P99, offer p99 <= $OFFER_P99, loss <= $LOSS%; ramp $RAMP, steady $DURATION" | tee "$summary"
+echo "capacity $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD) $(nproc) cores, open files $(ulimit -n) a process, http.max_conns $MAX_CONNS; limits: first byte p99 <= $TTFB_P99, offer p99 <= $OFFER_P99, loss <= $LOSS%; ramp $RAMP, steady $DURATION" | tee "$summary"
 
 if [[ $ONLY != cluster ]]; then
   echo "== one node"
