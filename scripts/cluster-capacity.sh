@@ -21,7 +21,8 @@
 #   scripts/cluster-capacity.sh [RESULTS_DIR]
 #
 # Environment: LADDER ("500 1000 2000 3000 4000 6000" HTTP listeners),
-# CLUSTER_LADDER (LADDER), WEBRTC_LADDER ("100 200 400"; empty: none),
+# CLUSTER_LADDER (LADDER), WEBRTC_LADDER ("100 200 400"); an empty
+# ladder is skipped,
 # RAMP (20s), DURATION (20s), TTFB_P99 (1s), OFFER_P99 (2s), LOSS (1),
 # ONLY ("", or "single"/"cluster").
 #
@@ -33,8 +34,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LADDER=${LADDER:-500 1000 2000 3000 4000 6000}
-CLUSTER_LADDER=${CLUSTER_LADDER:-$LADDER}
+LADDER=${LADDER-500 1000 2000 3000 4000 6000}
+CLUSTER_LADDER=${CLUSTER_LADDER-$LADDER}
 WEBRTC_LADDER=${WEBRTC_LADDER-100 200 400}
 RAMP=${RAMP:-20s}
 DURATION=${DURATION:-20s}
