@@ -35,6 +35,9 @@ const usage = `usage:
   onair-load prepare --server URL --user admin --password PW --name NAME FILE.mp3...
       log in, create a station, upload files, start it; prints "SLUG TOKEN"
   onair-load compare [--title T] A.json B.json    side by side, with ratios A/B
+  onair-load check [--ttfb-p99 1s] [--offer-p99 2s] [--loss 1] A.json...
+      exit 1 unless every listener of each report got in, stayed, kept up
+      and never ran dry, within the bounds; prints why not
   onair-load wait --server URL [--path /healthz] [--timeout 20s]   until it answers 200
   onair-load freeport                             print a free 127.0.0.1 TCP port
   onair-load naive --addr 127.0.0.1:PORT [--for 10m]
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return prepare(ctx, args, stdout)
 	case "compare":
 		return compare(args, stdout)
+	case "check":
+		return check(args, stdout)
 	case "wait":
 		return wait(ctx, args)
 	case "freeport":
@@ -171,6 +176,40 @@ func compare(args []string, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprint(stdout, load.Compare(title, reps[0], reps[1]))
+	return nil
+}
+
+// check reads reports and says whether each was served within the limits.
+func check(args []string, stdout io.Writer) error {
+	var l load.Limits
+	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
+	fs.DurationVar(&l.TTFBP99, "ttfb-p99", time.Second, "HTTP first byte p99 bound (0: none)")
+	fs.DurationVar(&l.OfferP99, "offer-p99", 2*time.Second, "WebRTC offer to audio p99 bound (0: none)")
+	fs.Float64Var(&l.LossPercent, "loss", 1, "WebRTC packet loss bound, percent")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("check needs JSON reports\n%s", usage)
+	}
+	var over []string
+	for _, name := range fs.Args() {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("read report: %w", err)
+		}
+		var rep load.Report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			return fmt.Errorf("report %s: %w", name, err)
+		}
+		for _, why := range rep.Within(l) {
+			over = append(over, name+": "+why)
+			fmt.Fprintf(stdout, "%s: %s\n", name, why)
+		}
+	}
+	if len(over) > 0 {
+		return fmt.Errorf("%w: %s", load.ErrOverLimits, over[0])
+	}
 	return nil
 }
 

@@ -43,6 +43,10 @@ type httpListener struct {
 	failure  string // why it never got in: dial, status, header, timeout
 	err      error
 	gotFirst bool
+	// dry is the longest a player would have waited for audio: one that
+	// starts playing at its first byte, at icy-br, with what the server
+	// burst. Zero when it never ran dry.
+	dry time.Duration
 }
 
 func newHTTPListener(addr, path string, maxConnect time.Duration) *httpListener {
@@ -101,16 +105,21 @@ func (h *httpListener) run(ctx context.Context) {
 		}
 	})
 	buf := make([]byte, 8<<10)
-	var lastDeadline time.Time
+	var lastDeadline, first time.Time
+	bps := float64(bitrate) * 1000 / 8
 	for {
 		n, err := rd.Read(buf)
 		if n > 0 {
 			now := time.Now()
-			if h.audio.Add(int64(n)) == int64(n) {
+			had := h.audio.Add(int64(n)) - int64(n)
+			if had == 0 {
+				first = now
 				h.mu.Lock()
 				h.first, h.gotFirst = now, true
 				h.mu.Unlock()
 				readyOnce()
+			} else if bps > 0 {
+				h.checkDry(now.Sub(first), had, bps)
 			}
 			// Moving the deadline costs a timer update: once a second is
 			// enough to catch a stall.
@@ -139,6 +148,18 @@ func (h *httpListener) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// checkDry notes how long the player model had been without audio when
+// more arrived: after playing for elapsed at bps, it had had bytes.
+func (h *httpListener) checkDry(elapsed time.Duration, had int64, bps float64) {
+	short := elapsed - time.Duration(float64(had)/bps*float64(time.Second))
+	if short <= 0 {
+		return
+	}
+	h.mu.Lock()
+	h.dry = max(h.dry, short)
+	h.mu.Unlock()
 }
 
 func (h *httpListener) fail(ctx context.Context, kind string, err error) {
@@ -194,7 +215,10 @@ type HTTPResult struct {
 	Blocks    int64   `json:"icy_blocks"`
 	Failure   string  `json:"failure,omitempty"`
 	Dropped   bool    `json:"dropped,omitempty"`
-	Error     string  `json:"error,omitempty"`
+	// DryMS is the longest a player starting at the first byte would have
+	// been silent, waiting for audio (0: never).
+	DryMS float64 `json:"dry_ms,omitempty"`
+	Error string  `json:"error,omitempty"`
 }
 
 // result summarises the listener once it is done; from and to are its
@@ -202,7 +226,7 @@ type HTTPResult struct {
 func (h *httpListener) result(from, to int64, steady time.Duration) HTTPResult {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	r := HTTPResult{Blocks: h.blocks.Load(), Failure: h.failure, Dropped: h.failure == "" && !h.ended.IsZero()}
+	r := HTTPResult{Blocks: h.blocks.Load(), Failure: h.failure, Dropped: h.failure == "" && !h.ended.IsZero(), DryMS: ms(h.dry)}
 	if h.err != nil {
 		r.Error = h.err.Error()
 	}

@@ -60,7 +60,13 @@ type HTTPReport struct {
 	ExpectedBps float64        `json:"expected_bps"`
 	// Slow counts listeners whose steady rate was under 95% of the
 	// expected rate (dropped ones included).
-	Slow      int          `json:"slow"`
+	Slow int `json:"slow"`
+	// Underruns counts listeners whose player would have run dry: one
+	// that starts at its first byte, at icy-br, on what the server burst.
+	// On a machine shared with the tool, a tool too busy to read counts
+	// too. MaxDryMS is the longest such wait.
+	Underruns int          `json:"underruns"`
+	MaxDryMS  float64      `json:"max_dry_ms"`
 	ICYBlocks int64        `json:"icy_blocks"`
 	Listeners []HTTPResult `json:"listeners,omitempty"`
 }
@@ -165,6 +171,7 @@ func (r Report) Table() string {
 		row("", "rate B/s", fmt.Sprintf("min %s", num(h.RateBps.Min)), fmt.Sprintf("p50 %s", num(h.RateBps.P50)),
 			fmt.Sprintf("max %s", num(h.RateBps.Max)), fmt.Sprintf("expected %s", num(h.ExpectedBps)))
 		row("", "icy blocks", fmt.Sprint(h.ICYBlocks))
+		row("", "underruns", fmt.Sprint(h.Underruns), fmt.Sprintf("longest %s ms", num(h.MaxDryMS)))
 	}
 	if w := r.WebRTC; w != nil {
 		row("WebRTC", fmt.Sprintf("%d tried", w.Attempted), fmt.Sprintf("%d in (%.1f%%)", w.Connected, 100*w.SuccessRate),

@@ -381,6 +381,10 @@ func (r *run) reportHTTP(rep *Report, s0, s1 snapshot) {
 			if res.Dropped {
 				hr.Dropped++
 			}
+			if res.DryMS > 0 {
+				hr.Underruns++
+				hr.MaxDryMS = max(hr.MaxDryMS, res.DryMS)
+			}
 			connect = append(connect, res.ConnectMS)
 			ttfb = append(ttfb, res.TTFBMS)
 			if steady > 0 {
