@@ -13,6 +13,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/testutil"
@@ -24,6 +25,31 @@ func transports(t *testing.T, f func(t *testing.T, pion bool)) {
 	for _, pion := range []bool{false, true} {
 		t.Run(map[bool]string{false: "lite", true: "pion"}[pion], func(t *testing.T) { f(t, pion) })
 	}
+}
+
+// counter reads one of srv's counters as /metrics would show it.
+func counter(t *testing.T, srv *Server, name, label string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(srv); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetValue() == label {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no %s{%s}", name, label)
+	return 0
 }
 
 // trackOf is the track a listener of either transport is bound to.
@@ -135,6 +161,14 @@ func TestLiteAnswerAndAudio(t *testing.T) {
 			}
 			if n := st.listeners(); n != 1 {
 				t.Errorf("%d listeners counted, want 1", n)
+			}
+			if n := counter(t, srv, "onair_webrtc_listeners_total", "connected"); n != 1 {
+				t.Errorf("onair_webrtc_listeners_total{result=connected} %v, want 1", n)
+			}
+			for _, reason := range []string{"behind", "unsealed", "refused"} {
+				if n := counter(t, srv, "onair_webrtc_packets_lost_total", reason); n != 0 {
+					t.Errorf("%v packets lost (%s)", n, reason)
+				}
 			}
 		})
 	}
@@ -325,6 +359,9 @@ func TestLiteListenerThatNeverConnects(t *testing.T) {
 	}
 	if st.connected.Load() != 0 || tr.Active() {
 		t.Fatal("a listener that never connected was counted or kept bound")
+	}
+	if n := counter(t, srv, "onair_webrtc_listeners_total", "never_connected"); n != 1 {
+		t.Fatalf("onair_webrtc_listeners_total{result=never_connected} %v, want 1", n)
 	}
 }
 

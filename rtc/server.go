@@ -75,6 +75,7 @@ type Server struct {
 	lanes   []*lane
 	tcpMux  ice.TCPMux
 	hostIPs []string // the addresses lite answers advertise
+	stats   stats
 	liteServerState
 
 	mu sync.Mutex

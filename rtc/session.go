@@ -48,6 +48,9 @@ func (a *audience) count() {
 	if !first {
 		return
 	}
+	if a.t.srv != nil {
+		a.t.srv.stats.connected.Add(1)
+	}
 	if a.t.station != nil {
 		a.t.station.PeerConnected()
 	}
@@ -59,10 +62,13 @@ func (a *audience) count() {
 // "connected" cannot count it again.
 func (a *audience) uncount() {
 	a.mu.Lock()
-	counted, sess := a.counted, a.sess
+	counted, sess, closed := a.counted, a.sess, a.closed
 	a.counted, a.closed = false, true
 	a.mu.Unlock()
 	if !counted {
+		if !closed && sess.ID == 0 && a.t.srv != nil {
+			a.t.srv.stats.neverConnected.Add(1)
+		}
 		return
 	}
 	if a.t.station != nil {

@@ -61,7 +61,8 @@ type Track struct {
 // shard writes a station's packets to some of its peers, all on one lane,
 // so that a packet's datagrams to them leave in a few sendmmsg calls.
 type shard struct {
-	lane  *lane // nil in tests that build a track by hand
+	srv   *Server // nil in tests that build a track by hand
+	lane  *lane   // nil in tests that build a track by hand
 	track *webrtc.TrackLocalStaticRTP
 	ssrc  uint32
 	queue chan []*rtp.Packet
@@ -105,7 +106,7 @@ func (w *Server) NewTrack(slug string, st Station) (*Track, error) {
 			t.stopShards()
 			return nil, fmt.Errorf("rtc: new track %d: %w", i, err)
 		}
-		sh := &shard{lane: w.lanes[i%len(w.lanes)], track: track, ssrc: t.ssrc, queue: make(chan []*rtp.Packet, shardQueue), done: make(chan struct{})}
+		sh := &shard{srv: w, lane: w.lanes[i%len(w.lanes)], track: track, ssrc: t.ssrc, queue: make(chan []*rtp.Packet, shardQueue), done: make(chan struct{})}
 		t.shards = append(t.shards, sh)
 		go sh.run()
 	}
@@ -147,7 +148,7 @@ func (sh *shard) sendLite(pkt *rtp.Packet, peers []*litePeer) {
 	}
 	n, err := pkt.MarshalTo(sh.plain)
 	if err != nil {
-		sh.sealFailed.Add(int64(len(peers)))
+		sh.unsealed(int64(len(peers)))
 		return
 	}
 	plain := sh.plain[:n]
@@ -168,10 +169,18 @@ func (sh *shard) sendLite(pkt *rtp.Packet, peers []*litePeer) {
 		out, err := p.srtp.EncryptRTP(sh.sealed[:0], src, &sh.hdr)
 		r := p.route.Load()
 		if err != nil || r == nil {
-			sh.sealFailed.Add(1)
+			sh.unsealed(1)
 			continue
 		}
 		r.write(sh.lane.conn, out)
+	}
+}
+
+// unsealed counts n packets SRTP could not seal.
+func (sh *shard) unsealed(n int64) {
+	sh.sealFailed.Add(n)
+	if sh.srv != nil {
+		sh.srv.stats.unsealed.Add(n)
 	}
 }
 
@@ -218,6 +227,9 @@ func (t *Track) Write(pkt []byte, dur time.Duration) {
 		case sh.queue <- pkts:
 		default:
 			t.dropped.Add(1)
+			if t.srv != nil {
+				t.srv.stats.behind.Add(int64(sh.peers.Load()))
+			}
 		}
 	}
 }

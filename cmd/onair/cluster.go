@@ -99,7 +99,7 @@ func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *s
 		_ = hub.Close()
 		return err
 	}
-	reg := metricsRegistry(rel, hub, node)
+	reg := metricsRegistry(rel, hub, node, rtcServer)
 	f := startFront(cfg, ln, edgeHandler(gd, rel, hub, node, cfg.Metrics.Token, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})), secure, log)
 	log.Info("onair edge serving", "addr", ln.Addr().String(), "scheme", f.scheme, "node", node.Name, "version", version)
 	err = f.wait(ctx)

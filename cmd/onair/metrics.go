@@ -6,6 +6,7 @@ import (
 
 	"github.com/onairfm/onair/cluster"
 	"github.com/onairfm/onair/relay"
+	"github.com/onairfm/onair/rtc"
 	"github.com/onairfm/onair/signalling"
 )
 
@@ -17,7 +18,7 @@ import (
 // of this node's own doing (its counters, sockets, NATS traffic, Go
 // runtime and process) carries node="<cluster.node>". node is nil on a
 // single node, whose series have no node label.
-func metricsRegistry(rel *relay.Relay, hub *signalling.Hub, node *cluster.Node) *prometheus.Registry {
+func metricsRegistry(rel *relay.Relay, hub *signalling.Hub, node *cluster.Node, webrtc *rtc.Server) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	var own prometheus.Registerer = reg
 	reg.MustRegister(rel)
@@ -26,7 +27,7 @@ func metricsRegistry(rel *relay.Relay, hub *signalling.Hub, node *cluster.Node) 
 		own = prometheus.WrapRegistererWith(prometheus.Labels{"node": node.Name}, reg)
 		own.MustRegister(node.Counters())
 	}
-	own.MustRegister(rel.Counters(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	own.MustRegister(rel.Counters(), webrtc, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onair_websocket_connections", Help: "Open WebSocket connections."},
 			func() float64 { return float64(hub.Connections()) }))
 	return reg

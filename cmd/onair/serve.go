@@ -191,7 +191,7 @@ func serve(ctx context.Context, cfg *configs.Config, ln net.Listener, log *slog.
 		log.Warn("resuming live stations", "err", err)
 	}
 
-	reg := metricsRegistry(rel, hub, node)
+	reg := metricsRegistry(rel, hub, node, rtcServer)
 	site := &web.Server{
 		Control:        ctrl,
 		Auth:           accounts,
