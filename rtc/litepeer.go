@@ -93,29 +93,30 @@ func (p *litePeer) Answer(offer string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Under mu, so that close (which closes done under it, then takes p
+	// out of the table) never leaves p in the table.
 	p.mu.Lock()
-	restart := p.offer != nil && p.remote != o.ufrag
-	first := p.offer == nil
+	select {
+	case <-p.done:
+		p.mu.Unlock()
+		return "", ErrNotLive
+	default:
+	}
 	if p.offer != nil && o.pt != p.offer.pt {
 		p.mu.Unlock()
 		return "", onair.Errorf(onair.EInvalid, "invalid offer: the Opus payload type changed from %d to %d", p.offer.pt, o.pt)
 	}
-	p.offer, p.remote = o, o.ufrag
-	p.mu.Unlock()
-	select {
-	case <-p.done:
-		return "", ErrNotLive
-	default:
-	}
 	c := p.creds.Load()
 	switch {
-	case first:
+	case p.offer == nil:
 		p.l.lite.add(p, c.ufrag)
-	case restart:
+	case p.remote != o.ufrag: // an ICE restart
 		n := newICECreds()
 		p.l.lite.replace(p, c.ufrag, &n)
 		c = &n
 	}
+	p.offer, p.remote = o, o.ufrag
+	p.mu.Unlock()
 	return o.answer(liteAnswer{
 		ufrag:       c.ufrag,
 		pwd:         c.pwd,
@@ -202,6 +203,11 @@ func (p *litePeer) dtlsIn(b []byte, from *liteRoute) {
 	}
 	p.mu.Lock()
 	start := !p.started && p.offer != nil
+	select {
+	case <-p.done: // closed (done is closed under mu): no handshake
+		start = false
+	default:
+	}
 	p.started = p.started || start
 	p.mu.Unlock()
 	if start {
