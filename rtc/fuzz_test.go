@@ -1,10 +1,13 @@
 package rtc
 
 import (
+	"net"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/pion/sdp/v3"
+	"github.com/pion/stun/v4"
 )
 
 // chromiumOffer is the shape of a recvonly audio offer from Chromium, with
@@ -55,4 +58,40 @@ func TestLiteOfferFromChromium(t *testing.T) {
 	if o.pt != 111 || o.audio != 0 || len(o.sections) != 2 || !o.bundle || o.ufrag != "Xr2u" || len(o.fingerprints) != 1 {
 		t.Fatalf("read %+v", o)
 	}
+}
+
+// FuzzLiteDatagram: whatever reaches a lane's socket, the lite table
+// takes it or hands it on without failing, and only a check with the
+// listener's credentials binds an address.
+func FuzzLiteDatagram(f *testing.F) {
+	creds := iceCreds{ufrag: "abcd", pwd: "0123456789abcdef012345"}
+	good := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.NewUsername("abcd:them"),
+		stun.NewShortTermIntegrity(creds.pwd), stun.Fingerprint)
+	f.Add(good.Raw, true)
+	f.Add([]byte{22, 254, 253, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, true)
+	f.Add([]byte{0x80, 0xc9, 0, 1}, false)
+	// A closed socket: an answer leaves nowhere.
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	c.Close()
+	conn := newBatchConn(c)
+	f.Fuzz(func(t *testing.T, b []byte, bound bool) {
+		l := newLiteTable(true)
+		p := &litePeer{queue: make(chan []byte, dtlsQueue), detached: make(chan struct{}), done: make(chan struct{})}
+		p.creds.Store(&creds)
+		l.add(p, creds.ufrag)
+		from := netip.MustParseAddrPort("127.0.0.1:5000")
+		if bound {
+			l.bind(p, from, true)
+		}
+		l.handle(conn, b, from)
+		if !bound && p.route.Load() != nil {
+			m := &stun.Message{Raw: b}
+			if m.Decode() != nil || stun.NewShortTermIntegrity(creds.pwd).Check(m) != nil {
+				t.Fatal("a datagram that is not a valid check bound an address")
+			}
+		}
+	})
 }
