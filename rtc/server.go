@@ -156,7 +156,9 @@ func (w *Server) build() error {
 	if w.lite() {
 		ips, err := w.advertised()
 		if err != nil {
-			return err
+			// Stations still play, and players fall back to HTTP: an
+			// answer with no candidate never connects.
+			w.logger().Warn("webrtc listeners cannot connect", "err", err)
 		}
 		w.hostIPs = ips
 		if err := w.liteSetup(); err != nil {
