@@ -163,8 +163,13 @@ func (l *liteTable) bind(p *litePeer, from netip.AddrPort, nominated bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.byAddr[from] != p {
+		// A check with p's credentials shows the address is p's now,
+		// even if another listener (a closed page's, not yet given up)
+		// had it: its entry goes, and so does its media there.
 		if q := l.byAddr[from]; q != nil {
-			return // another listener's pair: the first one keeps it
+			if r := q.route.Load(); r != nil && r.tcp == nil && r.udp == from {
+				q.route.Store(&liteRoute{}) // nowhere
+			}
 		}
 		l.byAddr[from] = p
 		p.addrs = append(p.addrs, from)
@@ -280,11 +285,13 @@ type liteRoute struct {
 
 // write sends b on the route.
 func (r *liteRoute) write(conn *batchConn, b []byte) {
-	if r.tcp != nil {
+	switch {
+	case r.tcp != nil:
 		r.tcp.send(b)
-		return
+	case r.udp.IsValid():
+		_, _ = conn.WriteToAddrPort(b, r.udp) // a refused datagram is counted by the socket
 	}
-	_, _ = conn.WriteToAddrPort(b, r.udp) // a refused datagram is counted by the socket
+	// Else nowhere: the address went to another listener.
 }
 
 // iceCreds are a lite listener's ICE username fragment and password.

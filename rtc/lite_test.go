@@ -448,3 +448,26 @@ func TestLiteLetsDTLSGoOnceTheBrowserHasItsKeys(t *testing.T) {
 		t.Fatal("the listener is not counted")
 	}
 }
+
+// TestLiteAddressGoesToTheNewerListener: a browser that reuses a port for
+// a new listener before the server gave the old one up is the new one's.
+func TestLiteAddressGoesToTheNewerListener(t *testing.T) {
+	l := newLiteTable(true)
+	old, cur := &litePeer{}, &litePeer{}
+	from := netip.MustParseAddrPort("127.0.0.1:5000")
+	l.bind(old, from, true)
+	l.bind(cur, from, true)
+	if l.byAddr[from] != cur {
+		t.Fatal("the address stayed with the old listener")
+	}
+	if r := cur.route.Load(); r == nil || r.udp != from {
+		t.Fatal("the new listener's media does not go to the address")
+	}
+	if r := old.route.Load(); r == nil || r.udp.IsValid() {
+		t.Fatal("the old listener's media still goes to the address")
+	}
+	l.remove(old)
+	if l.byAddr[from] != cur {
+		t.Fatal("the old listener's close took the address from the new one")
+	}
+}
