@@ -43,17 +43,17 @@ func TestEdgeNATSOutageEndsListenersCleanly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
-	l.readUntil("1 s of audio", func() bool { return len(l.audio) >= 16000 })
+	l.ReadUntil("1 s of audio", func() bool { return len(l.Audio) >= 16000 })
 
 	bus.Close()
-	rest, err := io.ReadAll(l.rd)
+	rest, err := io.ReadAll(l.Reader)
 	if err != nil {
 		t.Fatalf("the edge's listener ended with %v after %d more bytes, want a clean end", err, len(rest))
 	}
 	if st := healthz(edge.URL); st != 503 {
 		t.Fatalf("healthz %d after the listener was closed, want 503", st)
 	}
-	audio := append(l.audio, rest...)
+	audio := append(l.Audio, rest...)
 	sc := mp3.NewScanner(bytes.NewReader(audio))
 	var end int64
 	for {
@@ -154,11 +154,11 @@ func TestSIGKILLedEdgeCostsTheOtherNothing(t *testing.T) {
 	// The origin's listener first: its burst starts no later in the
 	// stream than edge 1's.
 	lo := listenICY(t, ctx, origin.URL+"/stream/"+slug)
-	lo.readUntil("1 s on the origin", func() bool { return len(lo.audio) >= 16000 })
+	lo.ReadUntil("1 s on the origin", func() bool { return len(lo.Audio) >= 16000 })
 	l1 := listenICY(t, ctx, e1.URL+"/stream/"+slug)
 	l2 := listenICY(t, ctx, e2+"/stream/"+slug)
-	l1.readUntil("1 s on edge 1", func() bool { return len(l1.audio) >= 16000 })
-	l2.readUntil("1 s on edge 2", func() bool { return len(l2.audio) >= 16000 })
+	l1.ReadUntil("1 s on edge 1", func() bool { return len(l1.Audio) >= 16000 })
+	l2.ReadUntil("1 s on edge 2", func() bool { return len(l2.Audio) >= 16000 })
 	testutil.Eventually(t, 15*time.Second, "three listeners counted", func() bool {
 		var st stationJSON
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
@@ -168,27 +168,27 @@ func TestSIGKILLedEdgeCostsTheOtherNothing(t *testing.T) {
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	from := len(l1.audio)
-	l1.readUntil("4 s more on edge 1", func() bool { return len(l1.audio) >= from+64000 })
+	from := len(l1.Audio)
+	l1.ReadUntil("4 s more on edge 1", func() bool { return len(l1.Audio) >= from+64000 })
 
 	// Edge 1's whole stream, from its first byte, is one stretch of the
 	// origin's.
-	needle := l1.audio[:4096]
+	needle := l1.Audio[:4096]
 	at := -1
-	lo.readUntil("edge 1's first bytes in the origin's stream", func() bool {
-		at = bytes.Index(lo.audio, needle)
-		return at >= 0 || len(lo.audio) > len(l1.audio)+10*16000
+	lo.ReadUntil("edge 1's first bytes in the origin's stream", func() bool {
+		at = bytes.Index(lo.Audio, needle)
+		return at >= 0 || len(lo.Audio) > len(l1.Audio)+10*16000
 	})
 	if at < 0 {
 		t.Fatal("edge 1's stream does not start inside the origin's")
 	}
-	lo.readUntil("as far as edge 1 got", func() bool { return len(lo.audio) >= at+len(l1.audio) })
-	if !bytes.Equal(lo.audio[at:at+len(l1.audio)], l1.audio) {
+	lo.ReadUntil("as far as edge 1 got", func() bool { return len(lo.Audio) >= at+len(l1.Audio) })
+	if !bytes.Equal(lo.Audio[at:at+len(l1.Audio)], l1.Audio) {
 		i := 0
-		for i < len(l1.audio) && lo.audio[at+i] == l1.audio[i] {
+		for i < len(l1.Audio) && lo.Audio[at+i] == l1.Audio[i] {
 			i++
 		}
-		t.Fatalf("edge 1's stream departs from the origin's at byte %d of %d (the kill was at about byte %d)", i, len(l1.audio), from)
+		t.Fatalf("edge 1's stream departs from the origin's at byte %d of %d (the kill was at about byte %d)", i, len(l1.Audio), from)
 	}
 
 	testutil.Eventually(t, 15*time.Second, "the killed edge's listener to stop counting", func() bool {

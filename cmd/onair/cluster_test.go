@@ -115,14 +115,14 @@ func testCluster(t *testing.T, origin *server, url string) {
 
 	// An HTTP listener on edge 1 hears the station, titled as on the origin.
 	l1 := listenICY(t, ctx, e1.URL+"/stream/"+slug)
-	if l1.resp.Header.Get("icy-name") != "Cluster FM" {
-		t.Fatalf("edge headers %v", l1.resp.Header)
+	if l1.Resp.Header.Get("icy-name") != "Cluster FM" {
+		t.Fatalf("edge headers %v", l1.Resp.Header)
 	}
-	l1.readUntil("2 s of audio", func() bool { return len(l1.audio) >= 32000 })
-	if got := l1.rd.Title(); got != "Test Artist - Tone 440" {
+	l1.ReadUntil("2 s of audio", func() bool { return len(l1.Audio) >= 32000 })
+	if got := l1.Reader.Title(); got != "Test Artist - Tone 440" {
 		t.Fatalf("edge title %q", got)
 	}
-	if f := heard(t, l1.audio); f != 440 {
+	if f := heard(t, l1.Audio); f != 440 {
 		t.Fatalf("edge listener heard %v Hz, want 440", f)
 	}
 
@@ -181,10 +181,10 @@ func testCluster(t *testing.T, origin *server, url string) {
 	e2.must(200, "POST", "/api/stations/"+slug+"/skip", tok, nil, nil)
 	waitFor(t, originSock, "stream:metadata", func(m client.Message) bool { return has(m, `"Tone 880"`) })
 	waitFor(t, fan, "stream:metadata", func(m client.Message) bool { return has(m, `"Tone 880"`) })
-	l1.readUntil("the next title on edge 1", func() bool { _, ok := l1.titleAt("Test Artist - Tone 880"); return ok })
-	at, _ := l1.titleAt("Test Artist - Tone 880")
-	l1.readUntil("2 s of the next track", func() bool { return int64(len(l1.audio)) >= at+32000 })
-	if f := heard(t, l1.audio[at:]); f != 880 {
+	l1.ReadUntil("the next title on edge 1", func() bool { _, ok := l1.TitleAt("Test Artist - Tone 880", 0); return ok })
+	at, _ := l1.TitleAt("Test Artist - Tone 880", 0)
+	l1.ReadUntil("2 s of the next track", func() bool { return int64(len(l1.Audio)) >= at+32000 })
+	if f := heard(t, l1.Audio[at:]); f != 880 {
 		t.Fatalf("after the title change edge 1 heard %v Hz, want 880", f)
 	}
 
@@ -230,8 +230,8 @@ func testCluster(t *testing.T, origin *server, url string) {
 	// Losing edge 2 leaves edge 1's listener playing, and edge 2's
 	// listener stops counting within 15 s.
 	e2.stop()
-	from := len(l1.audio)
-	l1.readUntil("3 s more on edge 1", func() bool { return len(l1.audio) >= from+48000 })
+	from := len(l1.Audio)
+	l1.ReadUntil("3 s more on edge 1", func() bool { return len(l1.Audio) >= from+48000 })
 	testutil.Eventually(t, 15*time.Second, "edge 2's listener to stop counting", func() bool {
 		var st stationJSON
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
@@ -299,7 +299,7 @@ func TestEdgeNATSOutage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
-	l.readUntil("1 s of audio", func() bool { return len(l.audio) >= 16000 })
+	l.ReadUntil("1 s of audio", func() bool { return len(l.Audio) >= 16000 })
 	if st := healthz(edge.URL); st != 200 {
 		t.Fatalf("healthz %d before the outage", st)
 	}
@@ -308,7 +308,7 @@ func TestEdgeNATSOutage(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "healthz to report the outage", func() bool { return healthz(edge.URL) == 503 })
 	done := make(chan error, 1)
 	go func() {
-		_, err := io.Copy(io.Discard, l.rd)
+		_, err := io.Copy(io.Discard, l.Reader)
 		done <- err
 	}()
 	select {
@@ -325,7 +325,7 @@ func TestEdgeNATSOutage(t *testing.T) {
 	testutil.Eventually(t, 15*time.Second, "healthz to recover", func() bool { return healthz(edge.URL) == 200 })
 	testutil.Eventually(t, 15*time.Second, "the station back on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
 	l2 := listenICY(t, ctx, edge.URL+"/stream/"+slug)
-	l2.readUntil("1 s of audio after the outage", func() bool { return len(l2.audio) >= 16000 })
+	l2.ReadUntil("1 s of audio after the outage", func() bool { return len(l2.Audio) >= 16000 })
 }
 
 // sineWAV is a 16-bit stereo 44.1 kHz WAV file of a sine.
@@ -435,8 +435,8 @@ func TestSIGKILLedEdge(t *testing.T) {
 	defer cancel()
 	l1 := listenICY(t, ctx, e1.URL+"/stream/"+slug)
 	l2 := listenICY(t, ctx, e2+"/stream/"+slug)
-	l1.readUntil("1 s on edge 1", func() bool { return len(l1.audio) >= 16000 })
-	l2.readUntil("1 s on edge 2", func() bool { return len(l2.audio) >= 16000 })
+	l1.ReadUntil("1 s on edge 1", func() bool { return len(l1.Audio) >= 16000 })
+	l2.ReadUntil("1 s on edge 2", func() bool { return len(l2.Audio) >= 16000 })
 	testutil.Eventually(t, 15*time.Second, "both listeners counted", func() bool {
 		var st stationJSON
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
@@ -446,8 +446,8 @@ func TestSIGKILLedEdge(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	from := len(l1.audio)
-	l1.readUntil("3 s more on edge 1", func() bool { return len(l1.audio) >= from+48000 })
+	from := len(l1.Audio)
+	l1.ReadUntil("3 s more on edge 1", func() bool { return len(l1.Audio) >= from+48000 })
 	testutil.Eventually(t, 15*time.Second, "the killed edge's listener to stop counting", func() bool {
 		var st stationJSON
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
@@ -474,12 +474,12 @@ func TestOriginLoss(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
-	l.readUntil("1 s of audio", func() bool { return len(l.audio) >= 16000 })
+	l.ReadUntil("1 s of audio", func() bool { return len(l.Audio) >= 16000 })
 
 	origin.stop()
 	done := make(chan error, 1)
 	go func() {
-		_, err := io.Copy(io.Discard, l.rd)
+		_, err := io.Copy(io.Discard, l.Reader)
 		done <- err
 	}()
 	select {
@@ -499,5 +499,5 @@ func TestOriginLoss(t *testing.T) {
 	startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL, c.DataDir = url, origin.dataDir })
 	testutil.Eventually(t, 20*time.Second, "the station back on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
 	l2 := listenICY(t, ctx, edge.URL+"/stream/"+slug)
-	l2.readUntil("1 s of audio from the restarted origin", func() bool { return len(l2.audio) >= 16000 })
+	l2.ReadUntil("1 s of audio from the restarted origin", func() bool { return len(l2.Audio) >= 16000 })
 }
