@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand/v2"
-	"os"
 	"os/exec"
-	"regexp"
 	"syscall"
 	"testing"
 	"time"
@@ -34,12 +31,7 @@ func TestEdgeNATSOutageEndsListenersCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := "nats://" + addr
-	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	tok := origin.owner("deejay")
-	slug, _ := origin.liveStation(tok, "Clean End FM", "tone440.mp3")
-	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	_, edge, slug := edgeOnBus(t, "nats://"+addr, "Clean End FM")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
@@ -89,40 +81,10 @@ func noiseWAV(seed uint64, d time.Duration) []byte {
 // that it can be SIGKILLed, and returns its base URL.
 func startChildEdge(t *testing.T, natsURL, name string) (string, *exec.Cmd) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		childEnv+"=serve\x1f--http.addr\x1f127.0.0.1:0",
-		"ONAIR_DATA_DIR="+t.TempDir(), "ONAIR_WEBRTC_LOOPBACK_ONLY=true",
+	cmd, addr := startChild(t, "onair edge serving", "ONAIR_DATA_DIR="+t.TempDir(), "ONAIR_WEBRTC_LOOPBACK_ONLY=true",
 		"ONAIR_CLUSTER_ROLE=edge", "ONAIR_CLUSTER_NODE="+name, "ONAIR_CLUSTER_NATS_URL="+natsURL)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		re := regexp.MustCompile(`msg="onair edge serving" addr=(\S+)`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addrc <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case a := <-addrc:
-		return "http://" + a, cmd
-	case <-time.After(60 * time.Second):
-		t.Fatal("the child edge did not start")
-		return "", nil
-	}
+	return "http://" + addr, cmd
 }
 
 // TestSIGKILLedEdgeCostsTheOtherNothing: across the SIGKILL of edge 2,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,12 +53,20 @@ func startNode(t *testing.T, role, name string, set func(*configs.Config)) *serv
 	return s
 }
 
-// natsServer runs Debian's nats-server on a free loopback port.
+// natsServer runs Debian's nats-server with JetStream on a free loopback
+// port.
 func natsServer(t *testing.T) string {
+	t.Helper()
+	return runNATSServer(t, "-js", "-sd", t.TempDir())
+}
+
+// runNATSServer runs Debian's nats-server on a free loopback port with
+// args, stops it when t ends, and returns its URL once it listens.
+func runNATSServer(t *testing.T, args ...string) string {
 	t.Helper()
 	bin := testutil.NeedTool(t, "nats-server")
 	_, port, _ := net.SplitHostPort(freePort(t))
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", port, "-js", "-sd", t.TempDir())
+	cmd := exec.Command(bin, append([]string{"-a", "127.0.0.1", "-p", port}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -282,6 +288,36 @@ func healthz(url string) int {
 	return resp.StatusCode
 }
 
+// edgeOnBus starts an origin and an edge on the NATS server at url, puts
+// a station named name playing tone440.mp3 on the air and waits until the
+// edge serves it.
+func edgeOnBus(t *testing.T, url, name string) (origin, edge *server, slug string) {
+	t.Helper()
+	origin = startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
+	edge = startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = url })
+	tok := origin.owner("deejay")
+	slug, _ = origin.liveStation(tok, name, "tone440.mp3")
+	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	return origin, edge, slug
+}
+
+// waitClosed reads r to its end and fails t with complaint if the end has
+// not come within 20 s: a node must close a listener it can no longer
+// serve, not leave it waiting.
+func waitClosed(t *testing.T, r io.Reader, complaint string) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, r)
+		done <- err
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal(complaint)
+	}
+}
+
 // TestEdgeNATSOutage: an edge cut off from NATS reports unhealthy, closes
 // its listeners after what they have, and comes back by itself.
 func TestEdgeNATSOutage(t *testing.T) {
@@ -290,12 +326,7 @@ func TestEdgeNATSOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := "nats://" + addr
-	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	tok := origin.owner("deejay")
-	slug, _ := origin.liveStation(tok, "Outage FM", "tone440.mp3")
-	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	_, edge, slug := edgeOnBus(t, "nats://"+addr, "Outage FM")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
@@ -306,16 +337,7 @@ func TestEdgeNATSOutage(t *testing.T) {
 
 	bus.Close()
 	testutil.Eventually(t, 10*time.Second, "healthz to report the outage", func() bool { return healthz(edge.URL) == 503 })
-	done := make(chan error, 1)
-	go func() {
-		_, err := io.Copy(io.Discard, l.Reader)
-		done <- err
-	}()
-	select {
-	case <-done: // closed by the edge
-	case <-time.After(20 * time.Second):
-		t.Fatal("the edge's listener was not closed after the outage")
-	}
+	waitClosed(t, l.Reader, "the edge's listener was not closed after the outage")
 
 	bus, err = cluster.StartEmbedded(addr, store, "bus")
 	if err != nil {
@@ -354,26 +376,10 @@ func sineWAV(freq float64, d time.Duration) []byte {
 }
 
 func TestNodeNeedsJetStream(t *testing.T) {
-	bin := testutil.NeedTool(t, "nats-server")
-	_, port, _ := net.SplitHostPort(freePort(t))
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", port) // no -js
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	testutil.Eventually(t, 10*time.Second, "nats-server to listen", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	url := runNATSServer(t) // no -js
 	cfg := configs.Default()
 	cfg.DataDir = t.TempDir()
-	cfg.Cluster.Role, cfg.Cluster.Node, cfg.Cluster.NATSURL = "edge", "e", "nats://127.0.0.1:"+port
+	cfg.Cluster.Role, cfg.Cluster.Node, cfg.Cluster.NATSURL = "edge", "e", url
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -394,37 +400,7 @@ func TestSIGKILLedEdge(t *testing.T) {
 	addr := freePort(t)
 	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.EmbeddedNATS = addr })
 	e1 := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = "nats://" + addr })
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		childEnv+"=serve\x1f--http.addr\x1f127.0.0.1:0",
-		"ONAIR_DATA_DIR="+t.TempDir(), "ONAIR_WEBRTC_LOOPBACK_ONLY=true",
-		"ONAIR_CLUSTER_ROLE=edge", "ONAIR_CLUSTER_NODE=edge-2", "ONAIR_CLUSTER_NATS_URL=nats://"+addr)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		re := regexp.MustCompile(`msg="onair edge serving" addr=(\S+)`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
-			}
-		}
-	}()
-	var e2 string
-	select {
-	case a := <-addrc:
-		e2 = "http://" + a
-	case <-time.After(60 * time.Second):
-		t.Fatal("the child edge did not start")
-	}
+	e2, cmd := startChildEdge(t, "nats://"+addr, "edge-2")
 
 	tok := origin.owner("deejay")
 	slug, _ := origin.liveStation(tok, "Kill FM", "tone440.mp3")
@@ -466,27 +442,14 @@ func TestOriginLoss(t *testing.T) {
 	}
 	t.Cleanup(bus.Close)
 	url := "nats://" + addr
-	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	tok := origin.owner("deejay")
-	slug, _ := origin.liveStation(tok, "Lost FM", "tone440.mp3")
-	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	origin, edge, slug := edgeOnBus(t, url, "Lost FM")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
 	l.ReadUntil("1 s of audio", func() bool { return len(l.Audio) >= 16000 })
 
 	origin.stop()
-	done := make(chan error, 1)
-	go func() {
-		_, err := io.Copy(io.Discard, l.Reader)
-		done <- err
-	}()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the edge's listener was left waiting after the origin went away")
-	}
+	waitClosed(t, l.Reader, "the edge's listener was left waiting after the origin went away")
 	if st := streamStatus(edge.URL + "/stream/" + slug); st != 404 {
 		t.Fatalf("the lost origin's station answers %d on the edge, want 404", st)
 	}
