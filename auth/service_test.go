@@ -12,26 +12,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/testutil"
 	"github.com/onairfm/onair/store"
 )
-
-// clock is a settable time source shared by the service and the store.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // recordingStore is the real store, noting the session keys it is given.
 type recordingStore struct {
@@ -51,7 +34,7 @@ type env struct {
 	svc *Service
 	db  *store.DB
 	rec *recordingStore
-	clk *clock
+	clk *testutil.Clock
 }
 
 // newEnv is a Service on a real store in a temporary directory, both on
@@ -63,7 +46,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	db.Now = clk.Now
 	rec := &recordingStore{DB: db}
 	return &env{

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/audiotest"
 )
 
 // FuzzIngest feeds arbitrary bytes to Ingest: each must give a Track or an
@@ -32,7 +33,7 @@ func FuzzIngest(f *testing.F) {
 		f.Add(b[:min(len(b), 12<<10)])
 	}
 	f.Add([]byte{})
-	f.Add(garbageFrames()[:417*30])
+	f.Add(audiotest.GarbageMP3Frames()[:417*30])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		in := &Ingester{MediaDir: dir, MaxBytes: 1 << 20, noSync: true}

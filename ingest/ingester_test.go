@@ -16,6 +16,7 @@ import (
 	"github.com/onairfm/onair/audio/analysis"
 	"github.com/onairfm/onair/audio/decode"
 	"github.com/onairfm/onair/ingest/mp3"
+	"github.com/onairfm/onair/internal/audiotest"
 )
 
 const testdata = "../testdata"
@@ -176,7 +177,7 @@ func TestIngestRejects(t *testing.T) {
 			onair.EUnprocessable, "blip.mp3: too short to play", nil},
 		{"layer ii", "old.mp2", bytes.NewReader(layer2()), 0,
 			onair.EUnprocessable, "old.mp2: only MPEG layer III (MP3) is supported", mp3.ErrLayer},
-		{"garbage payloads", "noise.mp3", bytes.NewReader(garbageFrames()), 0,
+		{"garbage payloads", "noise.mp3", bytes.NewReader(audiotest.GarbageMP3Frames()), 0,
 			onair.EUnprocessable, "noise.mp3: cannot be decoded: ", nil},
 		{"mixed rates", "mix.mp3", bytes.NewReader(append(bytes.Clone(tone), fixture(t, "tone660-48k.mp3")...)), 0,
 			onair.EUnprocessable, "mix.mp3: MPEG version, layer or sample rate changes", mp3.ErrMixedFormat},
@@ -233,25 +234,6 @@ func layer2() []byte {
 	for range 40 {
 		f := make([]byte, h.FrameSize)
 		copy(f, []byte{0xFF, 0xFD, 0xC0, 0x04})
-		out = append(out, f...)
-	}
-	return out
-}
-
-// garbageFrames is two seconds of frames with valid headers and noise for
-// payload: every check but decoding passes.
-func garbageFrames() []byte {
-	var out []byte
-	x := uint64(1)
-	for range 80 {
-		f := make([]byte, 417)
-		for i := range f {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-			f[i] = byte(x)
-		}
-		copy(f, []byte{0xFF, 0xFB, 0x90, 0x64})
 		out = append(out, f...)
 	}
 	return out

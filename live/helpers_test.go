@@ -21,9 +21,9 @@ import (
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/icytest"
 	"github.com/onairfm/onair/internal/testutil"
 	"github.com/onairfm/onair/relay"
-	"github.com/onairfm/onair/relay/icy"
 )
 
 // fakeAuth knows streamer "deejay" (password "password1", shown as
@@ -215,83 +215,26 @@ func (l *loopReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// listener reads a station's MP3 stream with ICY metadata.
-type listener struct {
-	rd    *icy.Reader
-	mu    sync.Mutex
-	metas []icy.Meta
-	audio []byte
-}
-
-func listen(t *testing.T, ctx context.Context, url string) *listener {
+// listen reads a station's MP3 stream with ICY metadata, as a media
+// player does.
+func listen(t *testing.T, ctx context.Context, url string) *icytest.Listener {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	req.Header.Set("Icy-MetaData", "1")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("listener: status %d", resp.StatusCode)
-	}
-	l := &listener{}
-	var metaint int
-	fmt.Sscan(resp.Header.Get("icy-metaint"), &metaint)
-	l.rd = icy.NewReader(bufio.NewReader(resp.Body), metaint, func(m icy.Meta) {
-		l.mu.Lock()
-		l.metas = append(l.metas, m)
-		l.mu.Unlock()
-	})
-	return l
-}
-
-func (l *listener) readUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	buf := make([]byte, 4096)
-	for !cond() {
-		n, err := l.rd.Read(buf)
-		l.audio = append(l.audio, buf[:n]...)
-		if err != nil {
-			t.Fatalf("listener: reading until %s: %v", what, err)
-		}
-	}
-}
-
-// titleAt is the offset of the first block announcing title at or after
-// from.
-func (l *listener) titleAt(title string, from int64) (int64, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, m := range l.metas {
-		if m.Full && m.Title == title && m.Offset >= from {
-			return m.Offset, true
-		}
-	}
-	return 0, false
+	return icytest.Listen(t, ctx, url, relay.Metaint)
 }
 
 // tone is the dominant test tone of some MP3.
 func tone(t *testing.T, mp3 []byte) float64 {
 	t.Helper()
-	s, rate, err := audiotest.DecodeMP3(mp3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, share := audiotest.Dominant(s, float64(rate), 440, 880, 1000, 1320)
-	if share < 0.5 {
-		t.Fatalf("no clear tone: best %v with %.2f of the energy", f, share)
-	}
-	return f
+	return audiotest.ToneOfMP3(t, mp3, 440, 880, 1000, 1320)
 }
 
 // hears waits until a listener, from offset from on, has 2 s of audio
 // whose second second is freq Hz: the switch has happened and settled.
-func (l *listener) hears(t *testing.T, what string, from int64, freq float64) {
+func hears(t *testing.T, l *icytest.Listener, what string, from int64, freq float64) {
 	t.Helper()
 	const second = 16000 // 128 kbit/s
-	l.readUntil(t, what, func() bool { return int64(len(l.audio)) >= from+2*second })
-	if f := tone(t, l.audio[from+second:from+2*second]); f != freq {
+	l.ReadUntil(what, func() bool { return int64(len(l.Audio)) >= from+2*second })
+	if f := tone(t, l.Audio[from+second:from+2*second]); f != freq {
 		t.Fatalf("%s: heard %v Hz, want %v", what, f, freq)
 	}
 }

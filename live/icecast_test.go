@@ -90,12 +90,12 @@ func TestSourceTakesTheAirAndGivesItBack(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			l := listen(t, ctx, e.srv.URL+"/stream/test")
-			l.hears(t, "the playlist", 0, 440)
+			hears(t, l, "the playlist", 0, 440)
 
 			stop := startSource(t, e, tc.head, frames(t, "tone1320.mp3"), 16000, tc.chunked)
-			l.readUntil(t, "the streamer's name as title", func() bool { _, ok := l.titleAt("DJ Test", 0); return ok })
-			at, _ := l.titleAt("DJ Test", 0)
-			l.hears(t, "the source", at, 1320)
+			l.ReadUntil("the streamer's name as title", func() bool { _, ok := l.TitleAt("DJ Test", 0); return ok })
+			at, _ := l.TitleAt("DJ Test", 0)
+			hears(t, l, "the source", at, 1320)
 			if st := e.r.Status("test"); st.Source == nil || st.Source.Kind != onair.LiveIcecast || st.Source.Streamer != "DJ Test" {
 				t.Fatalf("status while live: %+v", st.Source)
 			}
@@ -113,7 +113,7 @@ func TestSourceTakesTheAirAndGivesItBack(t *testing.T) {
 			if resp.StatusCode != 200 || !strings.Contains(string(b), "<return>1</return>") {
 				t.Fatalf("updinfo: %d %s", resp.StatusCode, b)
 			}
-			l.readUntil(t, "the updinfo title", func() bool { _, ok := l.titleAt("Live Artist - Live Song", 0); return ok })
+			l.ReadUntil("the updinfo title", func() bool { _, ok := l.TitleAt("Live Artist - Live Song", 0); return ok })
 			waitFor(t, "the title event", func() bool {
 				return e.ev.has(func(ev onair.Event) bool {
 					return ev.Kind == onair.EventMetadata && ev.NowPlaying != nil && ev.NowPlaying.Source == onair.SourceLive &&
@@ -122,10 +122,10 @@ func TestSourceTakesTheAirAndGivesItBack(t *testing.T) {
 			})
 
 			stop()
-			from := int64(len(l.audio))
-			l.readUntil(t, "the playlist's title", func() bool { _, ok := l.titleAt("Test Artist - Tone 440", from); return ok })
-			back, _ := l.titleAt("Test Artist - Tone 440", from)
-			l.hears(t, "the playlist again", back, 440)
+			from := int64(len(l.Audio))
+			l.ReadUntil("the playlist's title", func() bool { _, ok := l.TitleAt("Test Artist - Tone 440", from); return ok })
+			back, _ := l.TitleAt("Test Artist - Tone 440", from)
+			hears(t, l, "the playlist again", back, 440)
 			waitFor(t, "no source in the status", func() bool { return e.r.Status("test").Source == nil })
 			if !e.ev.has(func(ev onair.Event) bool { return ev.Kind == onair.EventSource && ev.Source == nil }) {
 				t.Error("no source event for the fallback")

@@ -112,22 +112,22 @@ func TestRealSourceClients(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 			defer cancel()
 			l := listen(t, ctx, e.srv.URL+"/stream/test")
-			l.hears(t, "the playlist", 0, 440)
+			hears(t, l, "the playlist", 0, 440)
 			args := append([]string{"-hide_banner", "-loglevel", "warning", "-nostdin", "-re", "-f", "lavfi",
 				"-i", "sine=frequency=1000:sample_rate=48000"}, tc.args...)
 			args = append(args, fmt.Sprintf("icecast://deejay:password1@%s/stream/test", e.addr()))
 			stop := runTool(t, cancel, ff, args...)
-			l.readUntil(t, "the streamer's name as title", func() bool { _, ok := l.titleAt("DJ Test", 0); return ok })
-			at, _ := l.titleAt("DJ Test", 0)
+			l.ReadUntil("the streamer's name as title", func() bool { _, ok := l.TitleAt("DJ Test", 0); return ok })
+			at, _ := l.TitleAt("DJ Test", 0)
 			// ffmpeg's Ogg muxer sends a page a second: the feed waits for
 			// a page and a bit before it sounds (relay's live prebuffer).
-			l.hears(t, "the source", at+2*16000, 1000)
+			hears(t, l, "the source", at+2*16000, 1000)
 
 			stop()
-			from := int64(len(l.audio))
-			l.readUntil(t, "the playlist's title", func() bool { _, ok := l.titleAt("Test Artist - Tone 440", from); return ok })
-			back, _ := l.titleAt("Test Artist - Tone 440", from)
-			l.hears(t, "the playlist again", back, 440)
+			from := int64(len(l.Audio))
+			l.ReadUntil("the playlist's title", func() bool { _, ok := l.TitleAt("Test Artist - Tone 440", from); return ok })
+			back, _ := l.TitleAt("Test Artist - Tone 440", from)
+			hears(t, l, "the playlist again", back, 440)
 		})
 	}
 }
@@ -141,7 +141,7 @@ func TestLiquidsoapSource(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	l := listen(t, ctx, e.srv.URL+"/stream/test")
-	l.hears(t, "the playlist", 0, 440)
+	hears(t, l, "the playlist", 0, 440)
 	host, port, _ := strings.Cut(e.addr(), ":")
 	// No telnet, no harbor: Liquidsoap listens on nothing, and only
 	// connects to the test server on loopback.
@@ -157,15 +157,15 @@ thread.run(delay=1., fun () -> name(()))
 output.icecast(%%mp3(bitrate=128), host=%q, port=%s, mount="stream/test", user="deejay", password="password1", s)
 `, host, port)
 	_, pid := runToolPID(t, cancel, ls, script)
-	l.readUntil(t, "Liquidsoap's title", func() bool { _, ok := l.titleAt("Liq Artist - Liq Song", 0); return ok })
+	l.ReadUntil("Liquidsoap's title", func() bool { _, ok := l.TitleAt("Liq Artist - Liq Song", 0); return ok })
 	if len(listening(t, os.Getpid())) == 0 {
 		t.Fatal("the check does not even see this process's test server")
 	}
 	if ports := listening(t, pid); len(ports) > 0 {
 		t.Fatalf("Liquidsoap listens on %v: it must open nothing", ports)
 	}
-	at, _ := l.titleAt("Liq Artist - Liq Song", 0)
-	l.hears(t, "Liquidsoap's tone", at, 1000)
+	at, _ := l.TitleAt("Liq Artist - Liq Song", 0)
+	hears(t, l, "Liquidsoap's tone", at, 1000)
 }
 
 // TestOggTagsNameTheSource: the TITLE and ARTIST an Ogg source puts in
@@ -182,7 +182,7 @@ func TestOggTagsNameTheSource(t *testing.T) {
 				"-i", "sine=frequency=1000:sample_rate=48000", "-c:a", codec, "-f", "ogg", "-content_type", "audio/ogg",
 				"-metadata", "title=Ogg Song", "-metadata", "artist=Ogg Artist",
 				fmt.Sprintf("icecast://deejay:password1@%s/stream/test", e.addr()))
-			l.readUntil(t, "the stream's own title", func() bool { _, ok := l.titleAt("Ogg Artist - Ogg Song", 0); return ok })
+			l.ReadUntil("the stream's own title", func() bool { _, ok := l.TitleAt("Ogg Artist - Ogg Song", 0); return ok })
 		})
 	}
 }

@@ -50,7 +50,7 @@ func TestLiveSourceTakesTheAirAndGivesItBack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := listen(t, ctx, srv.URL+"/stream/test")
-	c.readUntil(t, "playlist audio", func() bool { return len(c.audio) >= 2*16000 })
+	c.ReadUntil("playlist audio", func() bool { return len(c.Audio) >= 2*16000 })
 
 	feed, err := r.GoLive("test", onair.LiveSource{Kind: onair.LiveIcecast, Streamer: "DJ Test"}, 48000, 2)
 	if err != nil {
@@ -64,11 +64,11 @@ func TestLiveSourceTakesTheAirAndGivesItBack(t *testing.T) {
 	if st := r.Status("test"); st.Source == nil || st.Source.Streamer != "DJ Test" || st.NowPlaying.Source != onair.SourceLive {
 		t.Fatalf("status while live: %+v", st)
 	}
-	c.readUntil(t, "the streamer's title", func() bool { _, ok := c.titleAt("DJ Test"); return ok })
-	at, _ := c.titleAt("DJ Test")
-	c.readUntil(t, "2 s of live audio", func() bool { return int64(len(c.audio)) >= at+2*16000 })
+	c.ReadUntil("the streamer's title", func() bool { _, ok := c.TitleAt("DJ Test", 0); return ok })
+	at, _ := c.TitleAt("DJ Test", 0)
+	c.ReadUntil("2 s of live audio", func() bool { return int64(len(c.Audio)) >= at+2*16000 })
 	// Within a second of the title, the source's tone has the air.
-	if f := tone(t, c.audio[at+16000:at+2*16000]); f != 1000 {
+	if f := tone(t, c.Audio[at+16000:at+2*16000]); f != 1000 {
 		t.Fatalf("live: heard %v Hz, want the source's 1000", f)
 	}
 
@@ -76,14 +76,14 @@ func TestLiveSourceTakesTheAirAndGivesItBack(t *testing.T) {
 	if err := feed.SetTitle("Artist", "Live Song"); err != nil {
 		t.Fatal(err)
 	}
-	c.readUntil(t, "the live title", func() bool { _, ok := c.titleAt("Artist - Live Song"); return ok })
+	c.ReadUntil("the live title", func() bool { _, ok := c.TitleAt("Artist - Live Song", 0); return ok })
 
 	stop()
 	feed.Close()
-	c.readUntil(t, "the playlist's title again", func() bool { _, ok := c.titleAt("Test Artist - Tone 440"); return ok && len(c.metas) > 3 })
-	back := int64(len(c.audio))
-	c.readUntil(t, "2 s of playlist audio", func() bool { return int64(len(c.audio)) >= back+2*16000 })
-	if f := tone(t, c.audio[back+16000:]); f != 440 {
+	c.ReadUntil("the playlist's title again", func() bool { _, ok := c.TitleAt("Test Artist - Tone 440", 0); return ok && len(c.Metas()) > 3 })
+	back := int64(len(c.Audio))
+	c.ReadUntil("2 s of playlist audio", func() bool { return int64(len(c.Audio)) >= back+2*16000 })
+	if f := tone(t, c.Audio[back+16000:]); f != 440 {
 		t.Fatalf("after the source left: heard %v Hz, want the playlist's 440", f)
 	}
 	srcEvents := eventsOf(rec, onair.EventSource)

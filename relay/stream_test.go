@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -9,15 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/icytest"
 	"github.com/onairfm/onair/internal/testutil"
-	"github.com/onairfm/onair/relay/icy"
 )
 
 // liveRelay starts station "test" playing names and serves its stream.
@@ -39,75 +37,17 @@ func liveRelay(t *testing.T, r *Relay, names ...string) *httptest.Server {
 	return srv
 }
 
-// icyClient reads a station's stream with ICY metadata.
-type icyClient struct {
-	resp  *http.Response
-	rd    *icy.Reader
-	mu    sync.Mutex
-	metas []icy.Meta
-	audio []byte
-}
-
-func listen(t *testing.T, ctx context.Context, url string) *icyClient {
+// listen reads a station's stream with ICY metadata, as a media player
+// does.
+func listen(t *testing.T, ctx context.Context, url string) *icytest.Listener {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	req.Header.Set("Icy-MetaData", "1")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	if got := resp.Header.Get("icy-metaint"); got != "16000" {
-		t.Fatalf("icy-metaint %q", got)
-	}
-	c := &icyClient{resp: resp}
-	c.rd = icy.NewReader(bufio.NewReader(resp.Body), 16000, func(m icy.Meta) {
-		c.mu.Lock()
-		c.metas = append(c.metas, m)
-		c.mu.Unlock()
-	})
-	return c
+	return icytest.Listen(t, ctx, url, Metaint)
 }
 
-// readUntil reads audio until cond holds.
-func (c *icyClient) readUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	buf := make([]byte, 4096)
-	for !cond() {
-		n, err := c.rd.Read(buf)
-		c.audio = append(c.audio, buf[:n]...)
-		if err != nil {
-			t.Fatalf("reading until %s: %v", what, err)
-		}
-	}
-}
-
-// titleAt returns the offset of the first block announcing title.
-func (c *icyClient) titleAt(title string) (int64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, m := range c.metas {
-		if m.Full && m.Title == title {
-			return m.Offset, true
-		}
-	}
-	return 0, false
-}
-
+// tone is the dominant test tone of some MP3.
 func tone(t *testing.T, mp3 []byte) float64 {
 	t.Helper()
-	s, rate, err := audiotest.DecodeMP3(mp3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, share := audiotest.Dominant(s, float64(rate), 440, 660, 880, 1000, 1320)
-	if share < 0.5 {
-		t.Fatalf("no clear tone: best %v with %.2f of the energy", f, share)
-	}
-	return f
+	return audiotest.ToneOfMP3(t, mp3, 440, 660, 880, 1000, 1320)
 }
 
 func TestHTTPListenerHearsTracksAndTitles(t *testing.T) {
@@ -117,26 +57,26 @@ func TestHTTPListenerHearsTracksAndTitles(t *testing.T) {
 	defer cancel()
 
 	c := listen(t, ctx, srv.URL+"/stream/test")
-	h := c.resp.Header
+	h := c.Resp.Header
 	if h.Get("Content-Type") != "audio/mpeg" || h.Get("icy-name") != "Test FM" || h.Get("icy-genre") != "Tones" ||
 		h.Get("icy-br") != "128" || !strings.HasSuffix(h.Get("icy-url"), "/stations/test") {
 		t.Fatalf("headers %v", h)
 	}
-	c.readUntil(t, "2 s of audio", func() bool { return len(c.audio) >= 32000 })
-	if got := c.rd.Title(); got != "Test Artist - Tone 440" {
+	c.ReadUntil("2 s of audio", func() bool { return len(c.Audio) >= 32000 })
+	if got := c.Reader.Title(); got != "Test Artist - Tone 440" {
 		t.Fatalf("title %q", got)
 	}
-	if f := tone(t, c.audio); f != 440 {
+	if f := tone(t, c.Audio); f != 440 {
 		t.Fatalf("heard %v Hz, want 440", f)
 	}
 
 	if err := r.Skip("test"); err != nil {
 		t.Fatal(err)
 	}
-	c.readUntil(t, "the next title", func() bool { _, ok := c.titleAt("Test Artist - Tone 880"); return ok })
-	at, _ := c.titleAt("Test Artist - Tone 880")
-	c.readUntil(t, "2 s after the title change", func() bool { return int64(len(c.audio)) >= at+32000 })
-	if f := tone(t, c.audio[at:]); f != 880 {
+	c.ReadUntil("the next title", func() bool { _, ok := c.TitleAt("Test Artist - Tone 880", 0); return ok })
+	at, _ := c.TitleAt("Test Artist - Tone 880", 0)
+	c.ReadUntil("2 s after the title change", func() bool { return int64(len(c.Audio)) >= at+32000 })
+	if f := tone(t, c.Audio[at:]); f != 880 {
 		t.Fatalf("after the title change heard %v Hz, want 880", f)
 	}
 }
@@ -152,7 +92,7 @@ func TestHTTPListenerRealTimeRateAndBurst(t *testing.T) {
 	})
 
 	c := listen(t, ctx, srv.URL+"/stream/test")
-	c.readUntil(t, "the burst", func() bool { return len(c.audio) >= 2*16000 })
+	c.ReadUntil("the burst", func() bool { return len(c.Audio) >= 2*16000 })
 	// The burst went out at once: the mount, started for this listener,
 	// published the last 2 s as its first chunk, which the listener's
 	// first write carries. (Checked on the ring, not with a clock: on a
@@ -176,9 +116,9 @@ func TestHTTPListenerRealTimeRateAndBurst(t *testing.T) {
 		return // the race detector's station is barely real time: no pace to check
 	}
 	// Then real time: 128 kbit/s is 16000 bytes/s.
-	from, t0 := len(c.audio), time.Now()
-	c.readUntil(t, "4 more seconds", func() bool { return len(c.audio) >= from+4*16000 })
-	rate := float64(len(c.audio)-from) / time.Since(t0).Seconds()
+	from, t0 := len(c.Audio), time.Now()
+	c.ReadUntil("4 more seconds", func() bool { return len(c.Audio) >= from+4*16000 })
+	rate := float64(len(c.Audio)-from) / time.Since(t0).Seconds()
 	if rate < 16000*0.85 || rate > 16000*1.15 {
 		t.Fatalf("received %.0f bytes/s, want about 16000", rate)
 	}
@@ -285,7 +225,7 @@ func TestSlowListenerIsDropped(t *testing.T) {
 	if n := r.Status("test").Listeners.HTTP; n != 1 {
 		t.Fatalf("%d listeners after the drop, want the good one", n)
 	}
-	good.readUntil(t, "audio after the drop", func() bool { return len(good.audio) >= 200000 })
+	good.ReadUntil("audio after the drop", func() bool { return len(good.Audio) >= 200000 })
 }
 
 func TestStatusJSON(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,28 +152,11 @@ func TestLanesBatchTheFanOut(t *testing.T) {
 		tr, st := liveTrack(t, srv)
 		play(t, tr)
 		const n = 4
-		type seen struct {
-			packets atomic.Int64
-			gaps    atomic.Int64
-		}
-		got := make([]*seen, n)
+		got := make([]*received, n)
 		for i := range n {
-			got[i] = &seen{}
+			got[i] = &received{}
 			client := offerer(t)
-			client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-				var last uint16
-				for k := 0; ; k++ {
-					p, _, err := tr.ReadRTP()
-					if err != nil {
-						return
-					}
-					if k > 0 && p.SequenceNumber != last+1 {
-						got[i].gaps.Add(1)
-					}
-					last = p.SequenceNumber
-					got[i].packets.Add(1)
-				}
-			})
+			got[i].attach(client)
 			p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -189,7 +171,7 @@ func TestLanesBatchTheFanOut(t *testing.T) {
 		}
 		testutil.Eventually(t, 15*time.Second, "audio to every peer", func() bool {
 			for _, g := range got {
-				if g.packets.Load() < 50 {
+				if g.n.Load() < 50 {
 					return false
 				}
 			}

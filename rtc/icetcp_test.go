@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,15 +29,8 @@ func TestICETCPReachesAClientWithoutUDP(t *testing.T) {
 		tr, st := liveTrack(t, srv)
 		play(t, tr)
 		client := tcpOfferer(t)
-		var packets atomic.Int64
-		client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-			for {
-				if _, _, err := tr.ReadRTP(); err != nil {
-					return
-				}
-				packets.Add(1)
-			}
-		})
+		var got received
+		got.attach(client)
 		p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +53,7 @@ func TestICETCPReachesAClientWithoutUDP(t *testing.T) {
 			t.Fatal(err)
 		}
 		testutil.Eventually(t, 15*time.Second, "audio over ICE-TCP", func() bool {
-			return packets.Load() > 50 && st.listeners() == 1
+			return got.n.Load() > 50 && st.listeners() == 1
 		})
 		pair, err := selectedPair(client)
 		if err != nil {

@@ -89,19 +89,28 @@ func liteClient(t *testing.T, pt uint8, withData bool) (*webrtc.PeerConnection, 
 	return newClient(t, clientOpts{pt: pt, withData: withData, plug: pl}), pl
 }
 
-// received counts the RTP packets a client gets and keeps the last.
+// received counts the RTP packets a client gets and the breaks in their
+// sequence numbers, and keeps the last packet.
 type received struct {
 	n    atomic.Int64
+	gaps atomic.Int64
 	last atomic.Pointer[rtp.Packet]
 }
 
+// attach reads every track pc receives until it ends. Attached to several
+// clients, r adds their packets up; gaps are counted within each track.
 func (r *received) attach(pc *webrtc.PeerConnection) {
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		for {
+		var prev uint16
+		for k := 0; ; k++ {
 			p, _, err := tr.ReadRTP()
 			if err != nil {
 				return
 			}
+			if k > 0 && p.SequenceNumber != prev+1 {
+				r.gaps.Add(1)
+			}
+			prev = p.SequenceNumber
 			r.last.Store(p)
 			r.n.Add(1)
 		}

@@ -195,17 +195,10 @@ func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 				t.Error("the track is active with every peer closed")
 			}
 		}()
-		var packets atomic.Int64
+		var got received
 		for i := range 2 {
 			client := offerer(t)
-			client.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-				for {
-					if _, _, err := tr.ReadRTP(); err != nil {
-						return
-					}
-					packets.Add(1)
-				}
-			})
+			got.attach(client)
 			p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -228,7 +221,7 @@ func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 			}
 		}
 		testutil.Eventually(t, 10*time.Second, "audio to both peers on the one port", func() bool {
-			return packets.Load() > 100 && st.listeners() == 2
+			return got.n.Load() > 100 && st.listeners() == 2
 		})
 		if n := st.bound.Load(); n != 2 {
 			t.Fatalf("the station was told of %d bound peers, want 2", n)

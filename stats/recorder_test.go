@@ -10,26 +10,9 @@ import (
 	"time"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/testutil"
 	"github.com/onairfm/onair/store"
 )
-
-// clock is a settable time for the recorder under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // live is a settable set of listener counts, as the relay would report.
 type live struct {
@@ -58,7 +41,7 @@ var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 type fixture struct {
 	path     string // the database file
 	db       *store.DB
-	clk      *clock
+	clk      *testutil.Clock
 	live     *live
 	stations map[string]int64
 }
@@ -76,7 +59,7 @@ func newFixture(t *testing.T, slugs ...string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{path: path, db: db, clk: &clock{t: t0}, live: &live{}, stations: map[string]int64{}}
+	f := &fixture{path: path, db: db, clk: testutil.NewClock(t0), live: &live{}, stations: map[string]int64{}}
 	for _, slug := range slugs {
 		st := &onair.Station{Slug: slug, Name: slug, OwnerID: u.ID}
 		if err := db.CreateStation(ctx, st); err != nil {

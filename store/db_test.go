@@ -13,24 +13,6 @@ import (
 	"github.com/onairfm/onair"
 )
 
-// clock is a settable time source for DB.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // newDB opens a fresh database in a temporary directory, closed when the
 // test ends.
 func newDB(t *testing.T) *DB {

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/testutil"
 )
 
 func TestSessionLifecycle(t *testing.T) {
 	db := newDB(t)
-	clk := &clock{t: time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC))
 	db.Now = clk.Now
 	ctx := context.Background()
 	u := mustUser(t, db, "dana", onair.RoleListener)
@@ -52,7 +53,7 @@ func TestDeleteSession(t *testing.T) {
 
 func TestDeleteExpiredSessions(t *testing.T) {
 	db := newDB(t)
-	clk := &clock{t: time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC))
 	db.Now = clk.Now
 	ctx := context.Background()
 	u := mustUser(t, db, "fay", onair.RoleListener)

@@ -3,6 +3,7 @@ package whip
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -147,15 +148,55 @@ func (e *env) heard(t *testing.T, ctx context.Context, d time.Duration) float64 
 // waitSource waits until the station's source is (or is not) on air.
 func (e *env) waitSource(t *testing.T, ctx context.Context, on bool) {
 	t.Helper()
+	waitUntil(t, ctx, fmt.Sprintf("waiting for the source on air = %v", on), func() bool {
+		return (e.relay.Status("test").Source != nil) == on
+	})
+}
+
+// waitNoSessions waits until the server holds no session, failing t with
+// complaint if ctx ends first.
+func (e *env) waitNoSessions(t *testing.T, ctx context.Context, complaint string) {
+	t.Helper()
+	waitUntil(t, ctx, complaint, func() bool { return e.whip.Sessions() == 0 })
+}
+
+// waitUntil polls cond every 20 ms until it holds, failing t with
+// complaint if ctx ends first.
+func waitUntil(t *testing.T, ctx context.Context, complaint string, cond func() bool) {
+	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for (e.relay.Status("test").Source != nil) != on {
+	for !cond() {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("waiting for the source on air = %v", on)
+			t.Fatal(complaint)
 		case <-tick.C:
 		}
 	}
+}
+
+// connected publishes mono to station "test" through the HTTP endpoint and
+// waits until the peer connection is up. The publisher is closed when t
+// ends (again, if the test closed it).
+func (e *env) connected(t *testing.T, ctx context.Context) *client.Publisher {
+	t.Helper()
+	p, err := client.PublishWHIP(ctx, e.srv.URL+"/whip/test", nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	if err := p.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// opusOffer is a publisher's offer of one sendonly Opus track.
+func opusOffer(t *testing.T) string {
+	t.Helper()
+	return offer(t, func(m *webrtc.MediaEngine, pc func(*webrtc.API) *webrtc.PeerConnection) {
+		transceivers(t, pc(apiOf(t, m, opusCodec)), webrtc.RTPTransceiverDirectionSendonly, webrtc.RTPCodecTypeAudio)
+	})
 }
 
 func TestPublishedToneTakesTheAirUntilDelete(t *testing.T) {
@@ -343,11 +384,7 @@ func TestAudioAndVideoOfferGetsAudioOnly(t *testing.T) {
 func TestSecondSourceAndStationOffAir(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxFor(t, 30*time.Second)
-	sdp := func() string {
-		return offer(t, func(m *webrtc.MediaEngine, pc func(*webrtc.API) *webrtc.PeerConnection) {
-			transceivers(t, pc(apiOf(t, m, opusCodec)), webrtc.RTPTransceiverDirectionSendonly, webrtc.RTPCodecTypeAudio)
-		})
-	}
+	sdp := func() string { return opusOffer(t) }
 	id, _, err := e.whip.Publish(ctx, "test", "DJ One", sdp())
 	if err != nil {
 		t.Fatal(err)
@@ -373,40 +410,19 @@ func TestSecondSourceAndStationOffAir(t *testing.T) {
 func TestPublisherThatGoesAwayEndsItsSession(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxFor(t, 60*time.Second)
-	p, err := client.PublishWHIP(ctx, e.srv.URL+"/whip/test", nil, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	p := e.connected(t, ctx)
 	// No DELETE: the peer closes (or, had it vanished, stops sending).
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
 	e.waitSource(t, ctx, false)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for e.whip.Sessions() != 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the session outlived its peer")
-		case <-tick.C:
-		}
-	}
+	e.waitNoSessions(t, ctx, "the session outlived its peer")
 }
 
 func TestPublisherThatStopsSendingLosesTheAir(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxFor(t, 60*time.Second)
-	p, err := client.PublishWHIP(ctx, e.srv.URL+"/whip/test", nil, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if err := p.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	p := e.connected(t, ctx)
 	// A second of audio, then nothing, with the peer left open: the feed
 	// stalls after 5 s and the session ends with it.
 	sctx, stop := context.WithTimeout(ctx, time.Second)
@@ -415,15 +431,7 @@ func TestPublisherThatStopsSendingLosesTheAir(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitSource(t, ctx, false)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for e.whip.Sessions() != 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the session outlived its stalled feed")
-		case <-tick.C:
-		}
-	}
+	e.waitNoSessions(t, ctx, "the session outlived its stalled feed")
 	if p.PC().ConnectionState() == webrtc.PeerConnectionStateConnected {
 		// The server closed its side; the publisher hears it sooner or
 		// later, which is its own business.
@@ -450,21 +458,11 @@ func TestPublisherThatNeverSendsIsGivenUp(t *testing.T) {
 	e := newEnv(t)
 	e.whip.ConnectWait = 300 * time.Millisecond
 	ctx := ctxFor(t, 30*time.Second)
-	sdp := offer(t, func(m *webrtc.MediaEngine, pc func(*webrtc.API) *webrtc.PeerConnection) {
-		transceivers(t, pc(apiOf(t, m, opusCodec)), webrtc.RTPTransceiverDirectionSendonly, webrtc.RTPCodecTypeAudio)
-	})
+	sdp := opusOffer(t)
 	if _, _, err := e.whip.Publish(ctx, "test", "DJ", sdp); err != nil {
 		t.Fatal(err)
 	}
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for e.whip.Sessions() != 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("a publisher that never connected kept its session")
-		case <-tick.C:
-		}
-	}
+	e.waitNoSessions(t, ctx, "a publisher that never connected kept its session")
 	if e.relay.Status("test").Source != nil {
 		t.Fatal("a publisher that never sent took the air")
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/onairfm/onair"
+	"github.com/onairfm/onair/internal/audiotest"
 )
 
 const testdata = "../../testdata"
@@ -240,7 +241,7 @@ func TestBadFiles(t *testing.T) {
 	wav := read("wav16-440.wav")
 	flac := read("flac16-659.flac")
 	tone := read("tone440.mp3")
-	garbage := garbageFrames()
+	garbage := audiotest.GarbageMP3Frames()
 	tests := []struct {
 		name, file, format string
 		want               error
@@ -282,25 +283,6 @@ func TestBadFiles(t *testing.T) {
 			}
 		})
 	}
-}
-
-// garbageFrames is two seconds of frames with valid headers and noise for
-// payload.
-func garbageFrames() []byte {
-	var out []byte
-	x := uint64(1)
-	for range 80 {
-		f := make([]byte, 417)
-		for i := range f {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-			f[i] = byte(x)
-		}
-		copy(f, []byte{0xFF, 0xFB, 0x90, 0x64})
-		out = append(out, f...)
-	}
-	return out
 }
 
 // TestPlainPCM24 reads 24-bit PCM with the plain (not extensible) header

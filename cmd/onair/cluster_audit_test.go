@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand/v2"
-	"os"
 	"os/exec"
-	"regexp"
 	"syscall"
 	"testing"
 	"time"
@@ -34,26 +31,21 @@ func TestEdgeNATSOutageEndsListenersCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := "nats://" + addr
-	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	tok := origin.owner("deejay")
-	slug, _ := origin.liveStation(tok, "Clean End FM", "tone440.mp3")
-	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	_, edge, slug := edgeOnBus(t, "nats://"+addr, "Clean End FM")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
-	l.readUntil("1 s of audio", func() bool { return len(l.audio) >= 16000 })
+	l.ReadUntil("1 s of audio", func() bool { return len(l.Audio) >= 16000 })
 
 	bus.Close()
-	rest, err := io.ReadAll(l.rd)
+	rest, err := io.ReadAll(l.Reader)
 	if err != nil {
 		t.Fatalf("the edge's listener ended with %v after %d more bytes, want a clean end", err, len(rest))
 	}
 	if st := healthz(edge.URL); st != 503 {
 		t.Fatalf("healthz %d after the listener was closed, want 503", st)
 	}
-	audio := append(l.audio, rest...)
+	audio := append(l.Audio, rest...)
 	sc := mp3.NewScanner(bytes.NewReader(audio))
 	var end int64
 	for {
@@ -89,40 +81,10 @@ func noiseWAV(seed uint64, d time.Duration) []byte {
 // that it can be SIGKILLed, and returns its base URL.
 func startChildEdge(t *testing.T, natsURL, name string) (string, *exec.Cmd) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		childEnv+"=serve\x1f--http.addr\x1f127.0.0.1:0",
-		"ONAIR_DATA_DIR="+t.TempDir(), "ONAIR_WEBRTC_LOOPBACK_ONLY=true",
+	cmd, addr := startChild(t, "onair edge serving", "ONAIR_DATA_DIR="+t.TempDir(), "ONAIR_WEBRTC_LOOPBACK_ONLY=true",
 		"ONAIR_CLUSTER_ROLE=edge", "ONAIR_CLUSTER_NODE="+name, "ONAIR_CLUSTER_NATS_URL="+natsURL)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		re := regexp.MustCompile(`msg="onair edge serving" addr=(\S+)`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addrc <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case a := <-addrc:
-		return "http://" + a, cmd
-	case <-time.After(60 * time.Second):
-		t.Fatal("the child edge did not start")
-		return "", nil
-	}
+	return "http://" + addr, cmd
 }
 
 // TestSIGKILLedEdgeCostsTheOtherNothing: across the SIGKILL of edge 2,
@@ -154,11 +116,11 @@ func TestSIGKILLedEdgeCostsTheOtherNothing(t *testing.T) {
 	// The origin's listener first: its burst starts no later in the
 	// stream than edge 1's.
 	lo := listenICY(t, ctx, origin.URL+"/stream/"+slug)
-	lo.readUntil("1 s on the origin", func() bool { return len(lo.audio) >= 16000 })
+	lo.ReadUntil("1 s on the origin", func() bool { return len(lo.Audio) >= 16000 })
 	l1 := listenICY(t, ctx, e1.URL+"/stream/"+slug)
 	l2 := listenICY(t, ctx, e2+"/stream/"+slug)
-	l1.readUntil("1 s on edge 1", func() bool { return len(l1.audio) >= 16000 })
-	l2.readUntil("1 s on edge 2", func() bool { return len(l2.audio) >= 16000 })
+	l1.ReadUntil("1 s on edge 1", func() bool { return len(l1.Audio) >= 16000 })
+	l2.ReadUntil("1 s on edge 2", func() bool { return len(l2.Audio) >= 16000 })
 	testutil.Eventually(t, 15*time.Second, "three listeners counted", func() bool {
 		var st stationJSON
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
@@ -168,27 +130,27 @@ func TestSIGKILLedEdgeCostsTheOtherNothing(t *testing.T) {
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	from := len(l1.audio)
-	l1.readUntil("4 s more on edge 1", func() bool { return len(l1.audio) >= from+64000 })
+	from := len(l1.Audio)
+	l1.ReadUntil("4 s more on edge 1", func() bool { return len(l1.Audio) >= from+64000 })
 
 	// Edge 1's whole stream, from its first byte, is one stretch of the
 	// origin's.
-	needle := l1.audio[:4096]
+	needle := l1.Audio[:4096]
 	at := -1
-	lo.readUntil("edge 1's first bytes in the origin's stream", func() bool {
-		at = bytes.Index(lo.audio, needle)
-		return at >= 0 || len(lo.audio) > len(l1.audio)+10*16000
+	lo.ReadUntil("edge 1's first bytes in the origin's stream", func() bool {
+		at = bytes.Index(lo.Audio, needle)
+		return at >= 0 || len(lo.Audio) > len(l1.Audio)+10*16000
 	})
 	if at < 0 {
 		t.Fatal("edge 1's stream does not start inside the origin's")
 	}
-	lo.readUntil("as far as edge 1 got", func() bool { return len(lo.audio) >= at+len(l1.audio) })
-	if !bytes.Equal(lo.audio[at:at+len(l1.audio)], l1.audio) {
+	lo.ReadUntil("as far as edge 1 got", func() bool { return len(lo.Audio) >= at+len(l1.Audio) })
+	if !bytes.Equal(lo.Audio[at:at+len(l1.Audio)], l1.Audio) {
 		i := 0
-		for i < len(l1.audio) && lo.audio[at+i] == l1.audio[i] {
+		for i < len(l1.Audio) && lo.Audio[at+i] == l1.Audio[i] {
 			i++
 		}
-		t.Fatalf("edge 1's stream departs from the origin's at byte %d of %d (the kill was at about byte %d)", i, len(l1.audio), from)
+		t.Fatalf("edge 1's stream departs from the origin's at byte %d of %d (the kill was at about byte %d)", i, len(l1.Audio), from)
 	}
 
 	testutil.Eventually(t, 15*time.Second, "the killed edge's listener to stop counting", func() bool {

@@ -162,25 +162,7 @@ func TestEdgeConnectionCap(t *testing.T) {
 	})
 	http.DefaultClient.CloseIdleConnections() // startNode's login held one
 	host := strings.TrimPrefix(edge.URL, "http://")
-	var held []net.Conn
-	for range 2 {
-		c, err := net.Dial("tcp", host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		if _, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, c)
-	}
-	third := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
-	if resp, err := third.Get(edge.URL + "/healthz"); err == nil {
-		resp.Body.Close()
-		t.Fatal("a third connection was served while two were open")
-	}
+	held := holdConnCap(t, host, 2)
 	held[0].Close()
 
 	// A slow client takes the freed slot and is cut off after
@@ -195,12 +177,7 @@ func TestEdgeConnectionCap(t *testing.T) {
 	if _, err := io.ReadAll(slow); isTimeout(err) {
 		t.Fatal("a client trickling its headers was not cut off")
 	}
-	patient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := patient.Get(edge.URL + "/healthz")
-	if err != nil {
-		t.Fatalf("after one closed: %v", err)
-	}
-	resp.Body.Close()
+	servedWithin10s(t, edge.URL, "after the slow client was cut off")
 }
 
 // TestEdgeTLS: tls.cert_file and tls.key_file make an edge serve https and

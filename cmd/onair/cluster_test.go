@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,12 +53,20 @@ func startNode(t *testing.T, role, name string, set func(*configs.Config)) *serv
 	return s
 }
 
-// natsServer runs Debian's nats-server on a free loopback port.
+// natsServer runs Debian's nats-server with JetStream on a free loopback
+// port.
 func natsServer(t *testing.T) string {
+	t.Helper()
+	return runNATSServer(t, "-js", "-sd", t.TempDir())
+}
+
+// runNATSServer runs Debian's nats-server on a free loopback port with
+// args, stops it when t ends, and returns its URL once it listens.
+func runNATSServer(t *testing.T, args ...string) string {
 	t.Helper()
 	bin := testutil.NeedTool(t, "nats-server")
 	_, port, _ := net.SplitHostPort(freePort(t))
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", port, "-js", "-sd", t.TempDir())
+	cmd := exec.Command(bin, append([]string{"-a", "127.0.0.1", "-p", port}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -115,14 +121,14 @@ func testCluster(t *testing.T, origin *server, url string) {
 
 	// An HTTP listener on edge 1 hears the station, titled as on the origin.
 	l1 := listenICY(t, ctx, e1.URL+"/stream/"+slug)
-	if l1.resp.Header.Get("icy-name") != "Cluster FM" {
-		t.Fatalf("edge headers %v", l1.resp.Header)
+	if l1.Resp.Header.Get("icy-name") != "Cluster FM" {
+		t.Fatalf("edge headers %v", l1.Resp.Header)
 	}
-	l1.readUntil("2 s of audio", func() bool { return len(l1.audio) >= 32000 })
-	if got := l1.rd.Title(); got != "Test Artist - Tone 440" {
+	l1.ReadUntil("2 s of audio", func() bool { return len(l1.Audio) >= 32000 })
+	if got := l1.Reader.Title(); got != "Test Artist - Tone 440" {
 		t.Fatalf("edge title %q", got)
 	}
-	if f := heard(t, l1.audio); f != 440 {
+	if f := heard(t, l1.Audio); f != 440 {
 		t.Fatalf("edge listener heard %v Hz, want 440", f)
 	}
 
@@ -181,10 +187,10 @@ func testCluster(t *testing.T, origin *server, url string) {
 	e2.must(200, "POST", "/api/stations/"+slug+"/skip", tok, nil, nil)
 	waitFor(t, originSock, "stream:metadata", func(m client.Message) bool { return has(m, `"Tone 880"`) })
 	waitFor(t, fan, "stream:metadata", func(m client.Message) bool { return has(m, `"Tone 880"`) })
-	l1.readUntil("the next title on edge 1", func() bool { _, ok := l1.titleAt("Test Artist - Tone 880"); return ok })
-	at, _ := l1.titleAt("Test Artist - Tone 880")
-	l1.readUntil("2 s of the next track", func() bool { return int64(len(l1.audio)) >= at+32000 })
-	if f := heard(t, l1.audio[at:]); f != 880 {
+	l1.ReadUntil("the next title on edge 1", func() bool { _, ok := l1.TitleAt("Test Artist - Tone 880", 0); return ok })
+	at, _ := l1.TitleAt("Test Artist - Tone 880", 0)
+	l1.ReadUntil("2 s of the next track", func() bool { return int64(len(l1.Audio)) >= at+32000 })
+	if f := heard(t, l1.Audio[at:]); f != 880 {
 		t.Fatalf("after the title change edge 1 heard %v Hz, want 880", f)
 	}
 
@@ -230,8 +236,8 @@ func testCluster(t *testing.T, origin *server, url string) {
 	// Losing edge 2 leaves edge 1's listener playing, and edge 2's
 	// listener stops counting within 15 s.
 	e2.stop()
-	from := len(l1.audio)
-	l1.readUntil("3 s more on edge 1", func() bool { return len(l1.audio) >= from+48000 })
+	from := len(l1.Audio)
+	l1.ReadUntil("3 s more on edge 1", func() bool { return len(l1.Audio) >= from+48000 })
 	testutil.Eventually(t, 15*time.Second, "edge 2's listener to stop counting", func() bool {
 		var st stationJSON
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
@@ -282,6 +288,36 @@ func healthz(url string) int {
 	return resp.StatusCode
 }
 
+// edgeOnBus starts an origin and an edge on the NATS server at url, puts
+// a station named name playing tone440.mp3 on the air and waits until the
+// edge serves it.
+func edgeOnBus(t *testing.T, url, name string) (origin, edge *server, slug string) {
+	t.Helper()
+	origin = startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
+	edge = startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = url })
+	tok := origin.owner("deejay")
+	slug, _ = origin.liveStation(tok, name, "tone440.mp3")
+	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	return origin, edge, slug
+}
+
+// waitClosed reads r to its end and fails t with complaint if the end has
+// not come within 20 s: a node must close a listener it can no longer
+// serve, not leave it waiting.
+func waitClosed(t *testing.T, r io.Reader, complaint string) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, r)
+		done <- err
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal(complaint)
+	}
+}
+
 // TestEdgeNATSOutage: an edge cut off from NATS reports unhealthy, closes
 // its listeners after what they have, and comes back by itself.
 func TestEdgeNATSOutage(t *testing.T) {
@@ -290,32 +326,18 @@ func TestEdgeNATSOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := "nats://" + addr
-	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	tok := origin.owner("deejay")
-	slug, _ := origin.liveStation(tok, "Outage FM", "tone440.mp3")
-	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	_, edge, slug := edgeOnBus(t, "nats://"+addr, "Outage FM")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
-	l.readUntil("1 s of audio", func() bool { return len(l.audio) >= 16000 })
+	l.ReadUntil("1 s of audio", func() bool { return len(l.Audio) >= 16000 })
 	if st := healthz(edge.URL); st != 200 {
 		t.Fatalf("healthz %d before the outage", st)
 	}
 
 	bus.Close()
 	testutil.Eventually(t, 10*time.Second, "healthz to report the outage", func() bool { return healthz(edge.URL) == 503 })
-	done := make(chan error, 1)
-	go func() {
-		_, err := io.Copy(io.Discard, l.rd)
-		done <- err
-	}()
-	select {
-	case <-done: // closed by the edge
-	case <-time.After(20 * time.Second):
-		t.Fatal("the edge's listener was not closed after the outage")
-	}
+	waitClosed(t, l.Reader, "the edge's listener was not closed after the outage")
 
 	bus, err = cluster.StartEmbedded(addr, store, "bus")
 	if err != nil {
@@ -325,7 +347,7 @@ func TestEdgeNATSOutage(t *testing.T) {
 	testutil.Eventually(t, 15*time.Second, "healthz to recover", func() bool { return healthz(edge.URL) == 200 })
 	testutil.Eventually(t, 15*time.Second, "the station back on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
 	l2 := listenICY(t, ctx, edge.URL+"/stream/"+slug)
-	l2.readUntil("1 s of audio after the outage", func() bool { return len(l2.audio) >= 16000 })
+	l2.ReadUntil("1 s of audio after the outage", func() bool { return len(l2.Audio) >= 16000 })
 }
 
 // sineWAV is a 16-bit stereo 44.1 kHz WAV file of a sine.
@@ -354,26 +376,10 @@ func sineWAV(freq float64, d time.Duration) []byte {
 }
 
 func TestNodeNeedsJetStream(t *testing.T) {
-	bin := testutil.NeedTool(t, "nats-server")
-	_, port, _ := net.SplitHostPort(freePort(t))
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", port) // no -js
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	testutil.Eventually(t, 10*time.Second, "nats-server to listen", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	url := runNATSServer(t) // no -js
 	cfg := configs.Default()
 	cfg.DataDir = t.TempDir()
-	cfg.Cluster.Role, cfg.Cluster.Node, cfg.Cluster.NATSURL = "edge", "e", "nats://127.0.0.1:"+port
+	cfg.Cluster.Role, cfg.Cluster.Node, cfg.Cluster.NATSURL = "edge", "e", url
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -394,37 +400,7 @@ func TestSIGKILLedEdge(t *testing.T) {
 	addr := freePort(t)
 	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.EmbeddedNATS = addr })
 	e1 := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = "nats://" + addr })
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		childEnv+"=serve\x1f--http.addr\x1f127.0.0.1:0",
-		"ONAIR_DATA_DIR="+t.TempDir(), "ONAIR_WEBRTC_LOOPBACK_ONLY=true",
-		"ONAIR_CLUSTER_ROLE=edge", "ONAIR_CLUSTER_NODE=edge-2", "ONAIR_CLUSTER_NATS_URL=nats://"+addr)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		re := regexp.MustCompile(`msg="onair edge serving" addr=(\S+)`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
-			}
-		}
-	}()
-	var e2 string
-	select {
-	case a := <-addrc:
-		e2 = "http://" + a
-	case <-time.After(60 * time.Second):
-		t.Fatal("the child edge did not start")
-	}
+	e2, cmd := startChildEdge(t, "nats://"+addr, "edge-2")
 
 	tok := origin.owner("deejay")
 	slug, _ := origin.liveStation(tok, "Kill FM", "tone440.mp3")
@@ -435,8 +411,8 @@ func TestSIGKILLedEdge(t *testing.T) {
 	defer cancel()
 	l1 := listenICY(t, ctx, e1.URL+"/stream/"+slug)
 	l2 := listenICY(t, ctx, e2+"/stream/"+slug)
-	l1.readUntil("1 s on edge 1", func() bool { return len(l1.audio) >= 16000 })
-	l2.readUntil("1 s on edge 2", func() bool { return len(l2.audio) >= 16000 })
+	l1.ReadUntil("1 s on edge 1", func() bool { return len(l1.Audio) >= 16000 })
+	l2.ReadUntil("1 s on edge 2", func() bool { return len(l2.Audio) >= 16000 })
 	testutil.Eventually(t, 15*time.Second, "both listeners counted", func() bool {
 		var st stationJSON
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
@@ -446,8 +422,8 @@ func TestSIGKILLedEdge(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	from := len(l1.audio)
-	l1.readUntil("3 s more on edge 1", func() bool { return len(l1.audio) >= from+48000 })
+	from := len(l1.Audio)
+	l1.ReadUntil("3 s more on edge 1", func() bool { return len(l1.Audio) >= from+48000 })
 	testutil.Eventually(t, 15*time.Second, "the killed edge's listener to stop counting", func() bool {
 		var st stationJSON
 		origin.do("GET", "/api/stations/"+slug, "", nil, &st)
@@ -466,27 +442,14 @@ func TestOriginLoss(t *testing.T) {
 	}
 	t.Cleanup(bus.Close)
 	url := "nats://" + addr
-	origin := startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	edge := startNode(t, "edge", "edge-1", func(c *configs.Config) { c.Cluster.NATSURL = url })
-	tok := origin.owner("deejay")
-	slug, _ := origin.liveStation(tok, "Lost FM", "tone440.mp3")
-	testutil.Eventually(t, 10*time.Second, "the station on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
+	origin, edge, slug := edgeOnBus(t, url, "Lost FM")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := listenICY(t, ctx, edge.URL+"/stream/"+slug)
-	l.readUntil("1 s of audio", func() bool { return len(l.audio) >= 16000 })
+	l.ReadUntil("1 s of audio", func() bool { return len(l.Audio) >= 16000 })
 
 	origin.stop()
-	done := make(chan error, 1)
-	go func() {
-		_, err := io.Copy(io.Discard, l.rd)
-		done <- err
-	}()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the edge's listener was left waiting after the origin went away")
-	}
+	waitClosed(t, l.Reader, "the edge's listener was left waiting after the origin went away")
 	if st := streamStatus(edge.URL + "/stream/" + slug); st != 404 {
 		t.Fatalf("the lost origin's station answers %d on the edge, want 404", st)
 	}
@@ -499,5 +462,5 @@ func TestOriginLoss(t *testing.T) {
 	startNode(t, "origin", "origin", func(c *configs.Config) { c.Cluster.NATSURL, c.DataDir = url, origin.dataDir })
 	testutil.Eventually(t, 20*time.Second, "the station back on the edge", func() bool { return streamStatus(edge.URL+"/stream/"+slug) == 200 })
 	l2 := listenICY(t, ctx, edge.URL+"/stream/"+slug)
-	l2.readUntil("1 s of audio from the restarted origin", func() bool { return len(l2.audio) >= 16000 })
+	l2.ReadUntil("1 s of audio from the restarted origin", func() bool { return len(l2.Audio) >= 16000 })
 }

@@ -293,36 +293,8 @@ func TestKillDuringUpload(t *testing.T) {
 	dataDir := t.TempDir()
 	media := filepath.Join(dataDir, "media")
 	start := func() (*exec.Cmd, string) {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(),
-			childEnv+"=serve\x1f--http.addr\x1f127.0.0.1:0",
+		return startChild(t, "onair serving",
 			"ONAIR_DATA_DIR="+dataDir, "ONAIR_ADMIN_PASSWORD="+adminPassword, "ONAIR_WEBRTC_LOOPBACK_ONLY=true")
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		addrc := make(chan string, 1)
-		go func() {
-			sc := bufio.NewScanner(out)
-			re := regexp.MustCompile(`msg="onair serving" addr=(\S+)`)
-			for sc.Scan() {
-				if m := re.FindStringSubmatch(sc.Text()); m != nil {
-					addrc <- m[1]
-				}
-			}
-		}()
-		select {
-		case addr := <-addrc:
-			return cmd, addr
-		case <-time.After(60 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Fatal("child server did not start")
-		}
-		return nil, ""
 	}
 	cmd, addr := start()
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
@@ -538,14 +510,23 @@ func TestConnectionCap(t *testing.T) {
 	cfg.Admin.Password = adminPassword
 	cfg.HTTP.MaxConns = 2
 	addr, _ := serveWith(t, &cfg)
+	held := holdConnCap(t, addr, 2)
+	held[0].Close()
+	servedWithin10s(t, "http://"+addr, "after one closed")
+}
+
+// holdConnCap opens max connections to host, each proven taken by a
+// request answered on it, and fails t if one more is served while they
+// are open. They are closed when t ends, if the test has not.
+func holdConnCap(t *testing.T, host string, max int) []net.Conn {
+	t.Helper()
 	var held []net.Conn
-	for range 2 {
-		c, err := net.Dial("tcp", addr)
+	for range max {
+		c, err := net.Dial("tcp", host)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		// A request answered proves the server took the connection.
+		t.Cleanup(func() { c.Close() })
 		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		if _, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil {
@@ -553,16 +534,22 @@ func TestConnectionCap(t *testing.T) {
 		}
 		held = append(held, c)
 	}
-	third := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
-	if resp, err := third.Get("http://" + addr + "/healthz"); err == nil {
+	extra := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := extra.Get("http://" + host + "/healthz"); err == nil {
 		resp.Body.Close()
-		t.Fatal("a third connection was served while two were open")
+		t.Fatalf("connection %d was served while %d were open", max+1, max)
 	}
-	held[0].Close()
+	return held
+}
+
+// servedWithin10s fails t unless a fresh connection to baseURL gets
+// /healthz answered within 10 s: a slot is free.
+func servedWithin10s(t *testing.T, baseURL, when string) {
+	t.Helper()
 	patient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := patient.Get("http://" + addr + "/healthz")
+	resp, err := patient.Get(baseURL + "/healthz")
 	if err != nil {
-		t.Fatalf("after one closed: %v", err)
+		t.Fatalf("%s: %v", when, err)
 	}
 	resp.Body.Close()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
@@ -9,81 +8,25 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/onairfm/onair/internal/audiotest"
+	"github.com/onairfm/onair/internal/icytest"
 	"github.com/onairfm/onair/internal/testutil"
-	"github.com/onairfm/onair/relay/icy"
+	"github.com/onairfm/onair/relay"
 )
 
-// icyListener reads /stream/SLUG as a media player does, with metadata.
-type icyListener struct {
-	t     *testing.T
-	resp  *http.Response
-	rd    *icy.Reader
-	audio []byte
-	mu    sync.Mutex
-	metas []icy.Meta
-}
-
-func listenICY(t *testing.T, ctx context.Context, url string) *icyListener {
+// listenICY reads /stream/SLUG as a media player does, with metadata.
+func listenICY(t *testing.T, ctx context.Context, url string) *icytest.Listener {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-	req.Header.Set("Icy-MetaData", "1")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	if resp.StatusCode != 200 || resp.Header.Get("icy-metaint") != "16000" {
-		t.Fatalf("stream answer %d, metaint %q", resp.StatusCode, resp.Header.Get("icy-metaint"))
-	}
-	l := &icyListener{t: t, resp: resp}
-	l.rd = icy.NewReader(bufio.NewReader(resp.Body), 16000, func(m icy.Meta) {
-		l.mu.Lock()
-		l.metas = append(l.metas, m)
-		l.mu.Unlock()
-	})
-	return l
+	return icytest.Listen(t, ctx, url, relay.Metaint)
 }
 
-func (l *icyListener) readUntil(what string, cond func() bool) {
-	l.t.Helper()
-	buf := make([]byte, 8192)
-	for !cond() {
-		n, err := l.rd.Read(buf)
-		l.audio = append(l.audio, buf[:n]...)
-		if err != nil {
-			l.t.Fatalf("reading the stream until %s: %v", what, err)
-		}
-	}
-}
-
-// titleAt is the audio offset of the first block announcing title.
-func (l *icyListener) titleAt(title string) (int64, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, m := range l.metas {
-		if m.Full && m.Title == title {
-			return m.Offset, true
-		}
-	}
-	return 0, false
-}
-
+// heard is the dominant test tone of some MP3.
 func heard(t *testing.T, mp3 []byte) float64 {
 	t.Helper()
-	s, rate, err := audiotest.DecodeMP3(mp3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, share := audiotest.Dominant(s, float64(rate), 440, 550, 660, 880, 1320)
-	if share < 0.5 {
-		t.Fatalf("no clear tone (best %v Hz, %.2f)", f, share)
-	}
-	return f
+	return audiotest.ToneOfMP3(t, mp3, 440, 550, 660, 880, 1320)
 }
 
 type stationJSON struct {
@@ -106,14 +49,14 @@ func TestListenOverHTTP(t *testing.T) {
 	defer cancel()
 
 	l := listenICY(t, ctx, s.URL+"/stream/"+slug)
-	if l.resp.Header.Get("icy-name") != "Tone FM" || l.resp.Header.Get("icy-genre") != "Tones" || l.resp.Header.Get("Content-Type") != "audio/mpeg" {
-		t.Fatalf("headers %v", l.resp.Header)
+	if l.Resp.Header.Get("icy-name") != "Tone FM" || l.Resp.Header.Get("icy-genre") != "Tones" || l.Resp.Header.Get("Content-Type") != "audio/mpeg" {
+		t.Fatalf("headers %v", l.Resp.Header)
 	}
-	l.readUntil("2 s of audio", func() bool { return len(l.audio) >= 32000 })
-	if got := l.rd.Title(); got != "Test Artist - Tone 440" {
+	l.ReadUntil("2 s of audio", func() bool { return len(l.Audio) >= 32000 })
+	if got := l.Reader.Title(); got != "Test Artist - Tone 440" {
 		t.Fatalf("title %q", got)
 	}
-	if f := heard(t, l.audio); f != 440 {
+	if f := heard(t, l.Audio); f != 440 {
 		t.Fatalf("heard %v Hz, want 440", f)
 	}
 	var st stationJSON
@@ -125,24 +68,24 @@ func TestListenOverHTTP(t *testing.T) {
 	// Skip: the next title arrives in the stream and the audio after it is
 	// the next track.
 	s.must(200, "POST", "/api/stations/"+slug+"/skip", tok, nil, nil)
-	l.readUntil("the next title", func() bool { _, ok := l.titleAt("Test Artist - Tone 880"); return ok })
-	at, _ := l.titleAt("Test Artist - Tone 880")
-	l.readUntil("2 s of the next track", func() bool { return int64(len(l.audio)) >= at+32000 })
-	if f := heard(t, l.audio[at:]); f != 880 {
+	l.ReadUntil("the next title", func() bool { _, ok := l.TitleAt("Test Artist - Tone 880", 0); return ok })
+	at, _ := l.TitleAt("Test Artist - Tone 880", 0)
+	l.ReadUntil("2 s of the next track", func() bool { return int64(len(l.Audio)) >= at+32000 })
+	if f := heard(t, l.Audio[at:]); f != 880 {
 		t.Fatalf("after the title change heard %v Hz, want 880", f)
 	}
 
 	// Real time over several seconds: long enough that the half-second
 	// chunks audio arrives in cannot move the figure by more than 6%.
-	from, t0 := len(l.audio), time.Now()
-	l.readUntil("8 s more", func() bool { return len(l.audio) >= from+8*16000 })
-	if rate := float64(len(l.audio)-from) / time.Since(t0).Seconds(); rate < 13600 || rate > 18400 {
+	from, t0 := len(l.Audio), time.Now()
+	l.ReadUntil("8 s more", func() bool { return len(l.Audio) >= from+8*16000 })
+	if rate := float64(len(l.Audio)-from) / time.Since(t0).Seconds(); rate < 13600 || rate > 18400 {
 		t.Fatalf("%.0f bytes/s, want about 16000 (128 kbit/s)", rate)
 	}
 
 	// Stop: the stream ends and the station answers 404.
 	s.must(200, "POST", "/api/stations/"+slug+"/stop", tok, nil, nil)
-	if _, err := io.Copy(io.Discard, l.resp.Body); err != nil && ctx.Err() != nil {
+	if _, err := io.Copy(io.Discard, l.Resp.Body); err != nil && ctx.Err() != nil {
 		t.Fatal("stream still open after stop")
 	}
 	resp, err := http.Get(s.URL + "/stream/" + slug)

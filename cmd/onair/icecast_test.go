@@ -128,7 +128,7 @@ func TestIcecastSourceIsHeardOnEveryOutput(t *testing.T) {
 	sock.Send("stream:join", map[string]string{"station": slug})
 	rtcL := listenRTC(t, sock, slug, true)
 	httpL := listenICY(t, ctx, s.URL+"/stream/"+slug)
-	httpL.readUntil("the playlist's title", func() bool { _, ok := httpL.titleAt("Test Artist - Tone 440"); return ok })
+	httpL.ReadUntil("the playlist's title", func() bool { _, ok := httpL.TitleAt("Test Artist - Tone 440", 0); return ok })
 
 	u, _ := url.Parse(s.URL)
 	src := startSourceClient(t, u.Host, "/stream/"+slug, "deejay", "password1", fixture(t, "tone1000-vbr.mp3").data)
@@ -142,12 +142,12 @@ func TestIcecastSourceIsHeardOnEveryOutput(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	httpL.readUntil("the streamer's title", func() bool { _, ok := httpL.titleAt("DJ Night"); return ok })
-	at, _ := httpL.titleAt("DJ Night")
+	httpL.ReadUntil("the streamer's title", func() bool { _, ok := httpL.TitleAt("DJ Night", 0); return ok })
+	at, _ := httpL.TitleAt("DJ Night", 0)
 	// The source has the air within a second of its title (the takeover
 	// fade and the feed's prebuffer come first): listen after that.
-	httpL.readUntil("3 s of live audio", func() bool { return int64(len(httpL.audio)) >= at+3*16000 })
-	if f := mp3Tone(t, httpL.audio[at+16000:at+3*16000]); f != 1000 {
+	httpL.ReadUntil("3 s of live audio", func() bool { return int64(len(httpL.Audio)) >= at+3*16000 })
+	if f := mp3Tone(t, httpL.Audio[at+16000:at+3*16000]); f != 1000 {
 		t.Fatalf("HTTP listener heard %v Hz, want the source's 1000", f)
 	}
 	if kind, who := s.sourceOf(slug); kind != "icecast" || who != "DJ Night" {
@@ -166,7 +166,7 @@ func TestIcecastSourceIsHeardOnEveryOutput(t *testing.T) {
 	if got := s.send(req, nil); got != 200 {
 		t.Fatalf("updinfo: %d", got)
 	}
-	httpL.readUntil("the updinfo title", func() bool { _, ok := httpL.titleAt("Night Artist - Night Song"); return ok })
+	httpL.ReadUntil("the updinfo title", func() bool { _, ok := httpL.TitleAt("Night Artist - Night Song", 0); return ok })
 	if _, err := events.Wait(ctx, "stream:metadata", func(m client.Message) bool {
 		var d struct{ Title, Artist string }
 		return m.Decode(&d) == nil && d.Title == "Night Song" && d.Artist == "Night Artist"
@@ -191,9 +191,9 @@ func TestIcecastSourceIsHeardOnEveryOutput(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	from := int64(len(httpL.audio))
-	httpL.readUntil("2 s of playlist audio", func() bool { return int64(len(httpL.audio)) >= from+3*16000 })
-	if f := mp3Tone(t, httpL.audio[from+16000:]); f != 440 {
+	from := int64(len(httpL.Audio))
+	httpL.ReadUntil("2 s of playlist audio", func() bool { return int64(len(httpL.Audio)) >= from+3*16000 })
+	if f := mp3Tone(t, httpL.Audio[from+16000:]); f != 440 {
 		t.Fatalf("after the source left heard %v Hz, want the playlist's 440", f)
 	}
 	testutil.Eventually(t, 20*time.Second, "the playlist on WebRTC", func() bool {

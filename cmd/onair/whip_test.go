@@ -80,7 +80,7 @@ func TestWHIPPublisherIsHeardOnEveryOutput(t *testing.T) {
 	sock.Send("stream:join", map[string]string{"station": slug})
 	rtcL := listenRTC(t, sock, slug, true)
 	httpL := listenICY(t, ctx, s.URL+"/stream/"+slug)
-	httpL.readUntil("the playlist's title", func() bool { _, ok := httpL.titleAt("Test Artist - Tone 440"); return ok })
+	httpL.ReadUntil("the playlist's title", func() bool { _, ok := httpL.TitleAt("Test Artist - Tone 440", 0); return ok })
 
 	endpoint := s.URL + "/api/stations/" + slug + "/whip"
 	p, err := client.PublishWHIP(ctx, endpoint, bearer(tok), 1)
@@ -105,10 +105,10 @@ func TestWHIPPublisherIsHeardOnEveryOutput(t *testing.T) {
 	}
 
 	// The HTTP listener: the streamer's name as title, then the tone.
-	httpL.readUntil("the streamer's title", func() bool { _, ok := httpL.titleAt("deejay"); return ok })
-	at, _ := httpL.titleAt("deejay")
-	httpL.readUntil("2 s of live audio", func() bool { return int64(len(httpL.audio)) >= at+2*16000 })
-	if f := mp3Tone(t, httpL.audio[at:at+2*16000]); f != 1000 {
+	httpL.ReadUntil("the streamer's title", func() bool { _, ok := httpL.TitleAt("deejay", 0); return ok })
+	at, _ := httpL.TitleAt("deejay", 0)
+	httpL.ReadUntil("2 s of live audio", func() bool { return int64(len(httpL.Audio)) >= at+2*16000 })
+	if f := mp3Tone(t, httpL.Audio[at:at+2*16000]); f != 1000 {
 		t.Fatalf("HTTP listener heard %v Hz, want the publisher's 1000", f)
 	}
 	if kind, who := s.sourceOf(slug); kind != "whip" || who != "deejay" {
@@ -157,18 +157,18 @@ func TestWHIPPublisherIsHeardOnEveryOutput(t *testing.T) {
 	if kind, _ := s.sourceOf(slug); kind != "" {
 		t.Fatalf("source %q after DELETE", kind)
 	}
-	httpL.readUntil("the playlist's title again", func() bool {
+	httpL.ReadUntil("the playlist's title again", func() bool {
 		n := 0
-		for _, m := range httpL.metas {
+		for _, m := range httpL.Metas() {
 			if m.Full && m.Title == "Test Artist - Tone 440" {
 				n++
 			}
 		}
 		return n >= 2
 	})
-	start := int64(len(httpL.audio))
-	httpL.readUntil("2 s of playlist audio", func() bool { return int64(len(httpL.audio)) >= start+2*16000 })
-	if f := mp3Tone(t, httpL.audio[start:]); f != 440 {
+	start := int64(len(httpL.Audio))
+	httpL.ReadUntil("2 s of playlist audio", func() bool { return int64(len(httpL.Audio)) >= start+2*16000 })
+	if f := mp3Tone(t, httpL.Audio[start:]); f != 440 {
 		t.Fatalf("after DELETE heard %v Hz, want the playlist's 440", f)
 	}
 	if status, _ := p.Delete(ctx); status != http.StatusNotFound {
@@ -324,10 +324,10 @@ func TestWHIPStreamerByBasicAuth(t *testing.T) {
 		return kind == "whip" && who == "DJ Guest"
 	})
 	httpL := listenICY(t, ctx, s.URL+"/stream/"+slug)
-	httpL.readUntil("the streamer's title", func() bool { _, ok := httpL.titleAt("DJ Guest"); return ok })
-	at, _ := httpL.titleAt("DJ Guest")
-	httpL.readUntil("2 s of live audio", func() bool { return int64(len(httpL.audio)) >= at+2*16000 })
-	if f := mp3Tone(t, httpL.audio[at:at+2*16000]); f != 1000 {
+	httpL.ReadUntil("the streamer's title", func() bool { _, ok := httpL.TitleAt("DJ Guest", 0); return ok })
+	at, _ := httpL.TitleAt("DJ Guest", 0)
+	httpL.ReadUntil("2 s of live audio", func() bool { return int64(len(httpL.Audio)) >= at+2*16000 })
+	if f := mp3Tone(t, httpL.Audio[at:at+2*16000]); f != 1000 {
 		t.Fatalf("heard %v Hz, want the streamer's 1000", f)
 	}
 	// The streamer's own credentials end the session; so would the owner's.

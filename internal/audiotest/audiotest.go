@@ -108,6 +108,43 @@ func DecodeMP3(data []byte) (samples []float64, rate int, err error) {
 	return StereoInt16ToMono(pcm), d.SampleRate(), nil
 }
 
+// ToneOfMP3 decodes some MP3 bytes and returns which of freqs is strongest
+// in them, failing t unless that tone holds at least half of the energy:
+// a listener that hears a mix or noise has not heard the tone.
+func ToneOfMP3(t testing.TB, data []byte, freqs ...float64) float64 {
+	t.Helper()
+	s, rate, err := DecodeMP3(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, share := Dominant(s, float64(rate), freqs...)
+	if share < 0.5 {
+		t.Fatalf("no clear tone: best %v Hz with %.2f of the energy", f, share)
+	}
+	return f
+}
+
+// GarbageMP3Frames is two seconds of MPEG-1 layer III frames (128 kbit/s,
+// 44.1 kHz) whose headers are valid and whose payloads are noise: every
+// check short of decoding passes, so it is what a decoder must refuse. The
+// noise is a fixed xorshift sequence, the same bytes on every call.
+func GarbageMP3Frames() []byte {
+	var out []byte
+	x := uint64(1)
+	for range 80 {
+		f := make([]byte, 417)
+		for i := range f {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			f[i] = byte(x)
+		}
+		copy(f, []byte{0xFF, 0xFB, 0x90, 0x64})
+		out = append(out, f...)
+	}
+	return out
+}
+
 // StereoInt16ToMono mixes little-endian 16-bit stereo PCM down to mono.
 func StereoInt16ToMono(pcm []byte) []float64 {
 	out := make([]float64, len(pcm)/4)

@@ -47,3 +47,9 @@ func TestDecodeFromTheMiddleOfAFrame(t *testing.T) {
 		}
 	}
 }
+
+func TestToneOfMP3(t *testing.T) {
+	if f := ToneOfMP3(t, Fixture(t, "tone880.mp3"), 440, 880, 1320); f != 880 {
+		t.Fatalf("tone880.mp3 heard as %v Hz", f)
+	}
+}

@@ -1,5 +1,6 @@
 // Package testutil holds the helpers shared by onair's tests: waiting for a
-// condition with a deadline instead of sleeping.
+// condition with a deadline instead of sleeping, finding the external tools
+// a test drives, and a clock set by hand.
 package testutil
 
 import (
