@@ -42,7 +42,7 @@ func Listen(t testing.TB, ctx context.Context, url string, metaint int) *Listene
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { resp.Body.Close() })
+	t.Cleanup(func() { _ = resp.Body.Close() })
 	if got := resp.Header.Get("icy-metaint"); resp.StatusCode != http.StatusOK || got != strconv.Itoa(metaint) {
 		t.Fatalf("stream %s: status %d, icy-metaint %q, want 200 and %d", url, resp.StatusCode, got, metaint)
 	}
