@@ -2,8 +2,10 @@ package rtc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,4 +102,46 @@ func selectedPair(pc *webrtc.PeerConnection) (string, error) {
 		return "", fmt.Errorf("no selected pair: %w", err)
 	}
 	return pair.Local.Protocol.String(), nil
+}
+
+// TestICETCPCloseEndsSilentConnections: connections to ICE-TCP's port that
+// never send a packet are closed with the server, not left to their
+// first-packet wait.
+func TestICETCPCloseEndsSilentConnections(t *testing.T) {
+	srv := &Server{LoopbackOnly: true, ICETCP: true}
+	tr, err := srv.NewTrack("s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", srv.TCPAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	// The splitter has them once it accepted them.
+	sp := srv.tcpLite
+	testutil.Eventually(t, 10*time.Second, "the connections accepted", func() bool {
+		sp.mu.Lock()
+		defer sp.mu.Unlock()
+		return len(sp.sorting) == 3
+	})
+	tr.Close()
+	closed := make(chan error, 1)
+	go func() { closed <- srv.Close() }()
+	// Without the server closing them, they would stay open for
+	// tcpFirstWait, and Close would wait for them.
+	deadline := time.Now().Add(tcpFirstWait / 2)
+	for i, c := range conns {
+		_ = c.SetReadDeadline(deadline)
+		if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("connection %d still open after the server closed: %v", i, err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -37,12 +37,19 @@ type tcpSplitter struct {
 	once  sync.Once
 	wg    sync.WaitGroup // the accept loop, sorting and links
 
-	mu    sync.Mutex
-	links map[*tcpLink]struct{} // the lite connections, closed with the port
+	mu      sync.Mutex
+	links   map[*tcpLink]struct{} // the lite connections, closed with the port
+	sorting map[net.Conn]struct{} // connections whose first packet is awaited
 }
 
+// tcpSorting bounds the connections that may wait for their first packet
+// at once: each holds a goroutine for up to tcpFirstWait, and a client
+// that opens many and sends nothing only gets its newest ones closed.
+const tcpSorting = 256
+
 func newTCPSplitter(ln net.Listener, w *Server) *tcpSplitter {
-	s := &tcpSplitter{Listener: ln, w: w, conns: make(chan net.Conn), done: make(chan struct{}), links: map[*tcpLink]struct{}{}}
+	s := &tcpSplitter{Listener: ln, w: w, conns: make(chan net.Conn), done: make(chan struct{}),
+		links: map[*tcpLink]struct{}{}, sorting: map[net.Conn]struct{}{}}
 	s.wg.Add(1)
 	go s.accept()
 	return s
@@ -58,6 +65,21 @@ func (s *tcpSplitter) accept() {
 				continue
 			}
 			return
+		}
+		s.mu.Lock()
+		refuse := len(s.sorting) >= tcpSorting
+		select {
+		case <-s.done: // closed while this one was accepted
+			refuse = true
+		default:
+		}
+		if !refuse {
+			s.sorting[c] = struct{}{}
+		}
+		s.mu.Unlock()
+		if refuse {
+			_ = c.Close()
+			continue
 		}
 		s.wg.Add(1)
 		go s.sort(c)
@@ -79,11 +101,16 @@ func (s *tcpSplitter) Accept() (net.Conn, error) {
 func (s *tcpSplitter) Close() error {
 	var err error
 	s.once.Do(func() {
+		s.mu.Lock()
 		close(s.done)
+		s.mu.Unlock()
 		err = s.Listener.Close()
 		s.mu.Lock()
 		for k := range s.links {
 			k.close()
+		}
+		for c := range s.sorting {
+			_ = c.Close()
 		}
 		s.mu.Unlock()
 	})
@@ -98,6 +125,9 @@ func (s *tcpSplitter) sort(c net.Conn) {
 	_ = c.SetReadDeadline(time.Now().Add(tcpFirstWait))
 	first, err := readFrame(c)
 	_ = c.SetReadDeadline(time.Time{})
+	s.mu.Lock()
+	delete(s.sorting, c)
+	s.mu.Unlock()
 	if err != nil {
 		_ = c.Close()
 		return

@@ -74,7 +74,8 @@ type Server struct {
 	err     error
 	lanes   []*lane
 	tcpMux  ice.TCPMux
-	hostIPs []string // the addresses lite answers advertise
+	tcpLite *tcpSplitter // under tcpMux when listeners are lite
+	hostIPs []string     // the addresses lite answers advertise
 	stats   stats
 	liteServerState
 
@@ -249,7 +250,8 @@ func (w *Server) listenTCP(se *webrtc.SettingEngine) error {
 	}
 	if w.lite() {
 		// Lite listeners' connections are kept before pion's mux sees them.
-		ln = newTCPSplitter(ln, w)
+		w.tcpLite = newTCPSplitter(ln, w)
+		ln = w.tcpLite
 	}
 	w.tcpMux = webrtc.NewICETCPMux(pionLogs{w.logger()}.NewLogger("ice-tcp"), ln, tcpReadBuffer)
 	se.SetICETCPMux(w.tcpMux)
