@@ -240,8 +240,19 @@ func (l *liteTable) handle(conn *batchConn, b []byte, from netip.AddrPort) bool 
 // the lane's lite listeners.
 func (l *liteTable) check(conn *batchConn, b []byte, from netip.AddrPort) bool {
 	m := &stun.Message{Raw: b}
-	if err := m.Decode(); err != nil || m.Type != stun.BindingRequest {
+	if err := m.Decode(); err != nil {
 		return false
+	}
+	if m.Type != stun.BindingRequest {
+		// An indication or a stray response from a listener's address is
+		// the listener's (it is alive); pion's peers get the rest.
+		l.mu.RLock()
+		p := l.byAddr[from]
+		l.mu.RUnlock()
+		if p != nil {
+			p.heard()
+		}
+		return p != nil
 	}
 	p := l.find(m)
 	if p == nil {
