@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/onairfm/onair"
@@ -31,11 +30,7 @@ func (db *DB) AddHistory(ctx context.Context, slug string, e onair.HistoryEntry)
 		return fmt.Errorf("store: add history of %q: %w", slug, onair.Errorf(onair.EInvalid, "unknown source %q", e.Source))
 	}
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		var stationID int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM stations WHERE slug = ?`, slug).Scan(&stationID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFoundStation(slug)
-		}
+		stationID, err := stationIDTx(ctx, tx, slug)
 		if err != nil {
 			return err
 		}

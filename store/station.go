@@ -138,6 +138,17 @@ func notFoundStation(slug string) *onair.Error {
 	return onair.Errorf(onair.ENotFound, "station %q not found", slug)
 }
 
+// stationIDTx is the ID of the station slug inside tx, or its ENotFound
+// error.
+func stationIDTx(ctx context.Context, tx *sql.Tx, slug string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM stations WHERE slug = ?`, slug).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFoundStation(slug)
+	}
+	return id, err
+}
+
 // Stations lists every station, ordered by name.
 func (db *DB) Stations(ctx context.Context) ([]*onair.Station, error) {
 	sts, err := db.queryStations(ctx, stationSelect+stationOrder)
@@ -221,11 +232,7 @@ func (db *DB) UpdateStation(ctx context.Context, st *onair.Station) error {
 func (db *DB) DeleteStation(ctx context.Context, slug string) ([]onair.Track, error) {
 	var tracks []onair.Track
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM stations WHERE slug = ?`, slug).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFoundStation(slug)
-		}
+		id, err := stationIDTx(ctx, tx, slug)
 		if err != nil {
 			return err
 		}
@@ -257,11 +264,7 @@ func (db *DB) SetLive(ctx context.Context, slug string, live bool) error {
 // there; zero clears it. The track must belong to the station.
 func (db *DB) SetCurrentTrack(ctx context.Context, slug string, trackID int64) error {
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		var stationID int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM stations WHERE slug = ?`, slug).Scan(&stationID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFoundStation(slug)
-		}
+		stationID, err := stationIDTx(ctx, tx, slug)
 		if err != nil {
 			return err
 		}
