@@ -54,7 +54,6 @@ type litePeer struct {
 
 	mu        sync.Mutex
 	offer     *liteOffer
-	remote    string             // the browser's ICE ufrag, to tell a restart
 	addrs     []netip.AddrPort   // checked pairs' addresses; liteTable's, under its lock
 	links     []*tcpLink         // its ICE-TCP connections
 	queue     chan []byte        // DTLS datagrams for the handshake
@@ -110,12 +109,12 @@ func (p *litePeer) Answer(offer string) (string, error) {
 	switch {
 	case p.offer == nil:
 		p.l.lite.add(p, c.ufrag)
-	case p.remote != o.ufrag: // an ICE restart
+	case p.offer.ufrag != o.ufrag: // an ICE restart
 		n := newICECreds()
 		p.l.lite.replace(p, c.ufrag, &n)
 		c = &n
 	}
-	p.offer, p.remote = o, o.ufrag
+	p.offer = o
 	p.mu.Unlock()
 	return o.answer(liteAnswer{
 		ufrag:       c.ufrag,
@@ -123,7 +122,7 @@ func (p *litePeer) Answer(offer string) (string, error) {
 		fingerprint: p.w.fingerprint,
 		ssrc:        p.t.ssrc,
 		stream:      "onair-" + p.t.slug,
-		candidates:  p.w.liteCandidates(p.l),
+		candidates:  p.l.candidates,
 	}), nil
 }
 
@@ -404,7 +403,8 @@ func (s *dtlsShim) SetReadDeadline(t time.Time) error {
 func (s *dtlsShim) SetWriteDeadline(time.Time) error { return nil }
 
 // liteCandidates are the candidates of lane l's listeners: its socket at
-// each address the server advertises, and ICE-TCP's port.
+// each address the server advertises, and ICE-TCP's port. They are made
+// once, when the lanes are.
 func (w *Server) liteCandidates(l *lane) []string {
 	port := l.conn.LocalAddr().(*net.UDPAddr).Port
 	var out []string

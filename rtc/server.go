@@ -179,6 +179,9 @@ func (w *Server) build() error {
 		w.lanes = append(w.lanes, l)
 	}
 	if w.lite() {
+		for _, l := range w.lanes {
+			l.candidates = w.liteCandidates(l)
+		}
 		w.startSweep()
 	}
 	return nil
@@ -194,6 +197,8 @@ type lane struct {
 	mux  ice.UDPMux
 	conn *batchConn
 	lite *liteTable // the lane's lite listeners; nil without a socket
+	// candidates are what a lite answer for the lane's listeners offers.
+	candidates []string
 }
 
 // udpBuffer sizes a lane socket's kernel buffers: a batch of a thousand

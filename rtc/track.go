@@ -2,7 +2,6 @@ package rtc
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -64,7 +63,6 @@ type shard struct {
 	srv   *Server // nil in tests that build a track by hand
 	lane  *lane   // nil in tests that build a track by hand
 	track *webrtc.TrackLocalStaticRTP
-	ssrc  uint32
 	queue chan []*rtp.Packet
 	peers atomic.Int32
 	done  chan struct{}
@@ -93,20 +91,22 @@ func (w *Server) NewTrack(slug string, st Station) (*Track, error) {
 		return nil, err
 	}
 	t := &Track{
-		srv:        w,
-		slug:       slug,
-		station:    st,
-		packetizer: rtp.NewPacketizer(rtpMTU, 111, 0, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), opusCodec.ClockRate),
-		ssrc:       randomSSRC(),
-		peers:      map[member]*shard{},
+		srv:     w,
+		slug:    slug,
+		station: st,
+		ssrc:    randomSSRC(),
+		peers:   map[member]*shard{},
 	}
+	// Packets carry the track's SSRC, the one lite answers name; pion's
+	// peers get theirs from pion.
+	t.packetizer = rtp.NewPacketizer(rtpMTU, 111, t.ssrc, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), opusCodec.ClockRate)
 	for i := range max(1, runtime.GOMAXPROCS(0)) {
 		track, err := webrtc.NewTrackLocalStaticRTP(opusCodec, "audio", "onair-"+slug)
 		if err != nil {
 			t.stopShards()
 			return nil, fmt.Errorf("rtc: new track %d: %w", i, err)
 		}
-		sh := &shard{srv: w, lane: w.lanes[i%len(w.lanes)], track: track, ssrc: t.ssrc, queue: make(chan []*rtp.Packet, shardQueue), done: make(chan struct{})}
+		sh := &shard{srv: w, lane: w.lanes[i%len(w.lanes)], track: track, queue: make(chan []*rtp.Packet, shardQueue), done: make(chan struct{})}
 		t.shards = append(t.shards, sh)
 		go sh.run()
 	}
@@ -152,7 +152,6 @@ func (sh *shard) sendLite(pkt *rtp.Packet, peers []*litePeer) {
 		return
 	}
 	plain := sh.plain[:n]
-	binary.BigEndian.PutUint32(plain[8:12], sh.ssrc)
 	alt := sh.alt[:n]
 	altPT := -1
 	for _, p := range peers {
