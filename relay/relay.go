@@ -183,13 +183,11 @@ func (r *Relay) register(s *station) (added bool, err error) {
 	return true, nil
 }
 
-func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOptions) (*station, error) {
-	now := r.now()
-	a := withAudioDefaults(info.Audio)
-	info.Audio = a
+// stationShell is what a played station and a replica have alike: its
+// context, identity, command and wake channels, and listener table.
+func (r *Relay) stationShell(info StationInfo, start time.Time, log *slog.Logger) *station {
 	ctx, cancel := context.WithCancel(context.Background())
-	music, jingles := splitKinds(tracks)
-	s := &station{
+	return &station{
 		ctx:       ctx,
 		cancel:    cancel,
 		r:         r,
@@ -198,15 +196,24 @@ func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOpti
 		cmds:      make(chan func() bool),
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
-		start:     now,
-		log:       r.logger().With("station", info.Slug),
+		start:     start,
+		log:       log,
 		listeners: map[*listener]conn{},
-		audio:     a,
-		rate:      a.SampleRate,
-		queue:     playlist.New(music, opts.Shuffle, opts.Loop, nil),
-		jingles:   rotation{tracks: jingles},
-		clk:       newClock(now, a.SampleRate, 2*time.Second),
 	}
+}
+
+func (r *Relay) newStation(info StationInfo, tracks []onair.Track, opts PlayOptions) (*station, error) {
+	now := r.now()
+	a := withAudioDefaults(info.Audio)
+	info.Audio = a
+	music, jingles := splitKinds(tracks)
+	s := r.stationShell(info, now, r.logger().With("station", info.Slug))
+	cancel := s.cancel
+	s.audio = a
+	s.rate = a.SampleRate
+	s.queue = playlist.New(music, opts.Shuffle, opts.Loop, nil)
+	s.jingles = rotation{tracks: jingles}
+	s.clk = newClock(now, a.SampleRate, 2*time.Second)
 	s.mix = mix.Mixer{
 		Rate:    a.SampleRate,
 		Open:    r.opener(),

@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -191,23 +190,11 @@ func (r *Relay) StartReplica(rep Replica) error {
 	}
 	info := rep.Info
 	info.Audio = withAudioDefaults(info.Audio)
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &station{
-		ctx:       ctx,
-		cancel:    cancel,
-		r:         r,
-		slug:      info.Slug,
-		info:      info,
-		replica:   true,
-		cmds:      make(chan func() bool),
-		wake:      make(chan struct{}, 1),
-		done:      make(chan struct{}),
-		start:     rep.StartedAt,
-		log:       r.logger().With("station", info.Slug, "replica", true),
-		listeners: map[*listener]conn{},
-		playing:   copyNP(rep.NowPlaying),
-		source:    rep.Source,
-	}
+	s := r.stationShell(info, rep.StartedAt, r.logger().With("station", info.Slug, "replica", true))
+	cancel := s.cancel
+	s.replica = true
+	s.playing = copyNP(rep.NowPlaying)
+	s.source = rep.Source
 	s.bitrate.Store(int64(info.Audio.MP3Bitrate))
 	s.mounts = [2]*mount{
 		{kind: mountMP3, ring: newRing(r.ringSize())},
