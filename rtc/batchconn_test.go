@@ -2,15 +2,11 @@ package rtc
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
-	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/testutil"
 )
 
@@ -157,17 +153,7 @@ func TestLanesBatchTheFanOut(t *testing.T) {
 			got[i] = &received{}
 			client := offerer(t)
 			got[i].attach(client)
-			p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			answer, err := p.Answer(client.LocalDescription().SDP)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-				t.Fatal(err)
-			}
+			connect(t, srv, client, nil)
 		}
 		testutil.Eventually(t, 15*time.Second, "audio to every peer", func() bool {
 			for _, g := range got {

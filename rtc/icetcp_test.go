@@ -13,7 +13,6 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/testutil"
 )
 
@@ -33,14 +32,7 @@ func TestICETCPReachesAClientWithoutUDP(t *testing.T) {
 		client := tcpOfferer(t)
 		var got received
 		got.attach(client)
-		p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		answer, err := p.Answer(client.LocalDescription().SDP)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, answer := connect(t, srv, client, nil)
 		port := strconv.Itoa(srv.TCPAddr().(*net.TCPAddr).Port)
 		var passive bool
 		for _, c := range candidates(answer) {
@@ -50,9 +42,6 @@ func TestICETCPReachesAClientWithoutUDP(t *testing.T) {
 		}
 		if !passive {
 			t.Fatalf("no passive TCP candidate on port %s in the answer: %q", port, candidates(answer))
-		}
-		if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-			t.Fatal(err)
 		}
 		testutil.Eventually(t, 15*time.Second, "audio over ICE-TCP", func() bool {
 			return got.n.Load() > 50 && st.listeners() == 1
@@ -71,15 +60,7 @@ func TestICETCPOff(t *testing.T) {
 	transports(t, func(t *testing.T, pion bool) {
 		srv := &Server{PionPeers: pion, LoopbackOnly: true}
 		liveTrack(t, srv)
-		p, err := srv.NewPeer(context.Background(), "s", nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		answer, err := p.Answer(offerer(t).LocalDescription().SDP)
-		if err != nil {
-			t.Fatal(err)
-		}
+		answer, _ := answerOf(t, context.Background(), srv, offerer(t).LocalDescription().SDP, nil)
 		for _, c := range candidates(answer) {
 			if strings.Contains(c, " tcp ") {
 				t.Fatalf("a TCP candidate with ICE-TCP off: %q", c)

@@ -117,24 +117,6 @@ func (r *received) attach(pc *webrtc.PeerConnection) {
 	})
 }
 
-// connect answers the client's offer with a new lite listener.
-func connect(t *testing.T, srv *Server, pc *webrtc.PeerConnection, onClose func()) (Listener, string) {
-	t.Helper()
-	p, err := srv.NewPeer(context.Background(), "s", nil, onClose)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	answer, err := p.Answer(pc.LocalDescription().SDP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatalf("the client refused the answer: %v\n%s", err, answer)
-	}
-	return p, answer
-}
-
 func TestLiteAnswerAndAudio(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/internal/testutil"
 )
@@ -32,17 +30,7 @@ func TestOnSession(t *testing.T) {
 		}
 		client := offerer(t)
 		ctx := onair.WithUserAgent(context.Background(), "Mozilla/5.0 Firefox/128.0")
-		p, err := srv.NewPeer(ctx, "s", func(onair.ICECandidate) {}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		answer, err := p.Answer(client.LocalDescription().SDP)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-			t.Fatal(err)
-		}
+		p, _ := connectWith(t, ctx, srv, client, nil)
 		testutil.Eventually(t, 10*time.Second, "the session to start once connected", func() bool { return len(sessions()) == 1 })
 		if err := p.Close(); err != nil {
 			t.Fatal(err)

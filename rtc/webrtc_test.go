@@ -83,6 +83,39 @@ func setOffer(pc *webrtc.PeerConnection, opts *webrtc.OfferOptions) error {
 	return nil
 }
 
+// connect answers the client's offer with a new listener of station "s",
+// closed at the end of the test, and gives the client the answer.
+func connect(t *testing.T, srv *Server, pc *webrtc.PeerConnection, onClose func()) (Listener, string) {
+	t.Helper()
+	return connectWith(t, context.Background(), srv, pc, onClose)
+}
+
+// connectWith is connect with the request's context (its User-Agent).
+func connectWith(t *testing.T, ctx context.Context, srv *Server, pc *webrtc.PeerConnection, onClose func()) (Listener, string) {
+	t.Helper()
+	answer, p := answerOf(t, ctx, srv, pc.LocalDescription().SDP, onClose)
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatalf("the client refused the answer: %v\n%s", err, answer)
+	}
+	return p, answer
+}
+
+// answerOf answers offer with a new listener of station "s", closed at
+// the end of the test.
+func answerOf(t *testing.T, ctx context.Context, srv *Server, offer string, onClose func()) (string, Listener) {
+	t.Helper()
+	p, err := srv.NewPeer(ctx, "s", nil, onClose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	answer, err := p.Answer(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer, p
+}
+
 // offerer is a loopback-only pion client that makes a recvonly audio offer.
 func offerer(t *testing.T) *webrtc.PeerConnection {
 	t.Helper()
@@ -199,14 +232,7 @@ func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 		for i := range 2 {
 			client := offerer(t)
 			got.attach(client)
-			p, err := srv.NewPeer(context.Background(), "s", func(onair.ICECandidate) {}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			answer, err := p.Answer(client.LocalDescription().SDP)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, answer := connect(t, srv, client, nil)
 			cands := candidates(answer)
 			if len(cands) == 0 {
 				t.Fatalf("peer %d: no candidate in the answer", i)
@@ -215,9 +241,6 @@ func TestWebRTCOnePortForAllPeersAndAudioFlows(t *testing.T) {
 				if !strings.Contains(c, " 127.0.0.1 "+strconv.Itoa(port)+" ") {
 					t.Fatalf("peer %d: candidate %q is not 127.0.0.1:%d", i, c, port)
 				}
-			}
-			if err := client.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-				t.Fatal(err)
 			}
 		}
 		testutil.Eventually(t, 10*time.Second, "audio to both peers on the one port", func() bool {
@@ -236,15 +259,7 @@ func TestWebRTCAdvertisesPublicIPs(t *testing.T) {
 		// connects.
 		srv := &Server{PionPeers: pion, LoopbackOnly: true, PublicIPs: []string{"203.0.113.7"}}
 		liveTrack(t, srv)
-		p, err := srv.NewPeer(context.Background(), "s", nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		answer, err := p.Answer(offerer(t).LocalDescription().SDP)
-		if err != nil {
-			t.Fatal(err)
-		}
+		answer, _ := answerOf(t, context.Background(), srv, offerer(t).LocalDescription().SDP, nil)
 		cands := candidates(answer)
 		if len(cands) == 0 {
 			t.Fatal("no candidates")
