@@ -220,7 +220,7 @@ func Default() Config {
 		DataDir: "./data",
 		WebRTC:  WebRTC{PublicIPs: []string{}, ICEServers: []string{}, Transport: "lite"},
 		Upload:  Upload{MaxBytes: 200 << 20},
-		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
+		Opus:    Opus{Bitrate: 96000, FrameMS: 60},
 		Audio:   Audio{SampleRate: 44100, MP3Bitrate: 128000, CrossfadeMS: 2000, LoudnessTarget: -16},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},

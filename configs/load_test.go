@@ -54,7 +54,7 @@ func TestDefaults(t *testing.T) {
 		Admin:   Admin{Password: ""},
 		WebRTC:  WebRTC{LoopbackOnly: false, UDPPort: 0, PublicIPs: []string{}, ICEServers: []string{}, Transport: "lite"},
 		Upload:  Upload{MaxBytes: 200 * 1024 * 1024},
-		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
+		Opus:    Opus{Bitrate: 96000, FrameMS: 60},
 		Audio:   Audio{SampleRate: 44100, MP3Bitrate: 128000, CrossfadeMS: 2000, LoudnessTarget: -16},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
@@ -97,7 +97,7 @@ func TestContractKeys(t *testing.T) {
 		{"webrtc.ice_servers", "", "", func(c *Config) any { return c.WebRTC.ICEServers }, []string{}, nil},
 		{"upload.max_bytes", "ONAIR_UPLOAD_MAX_BYTES", "1048576", func(c *Config) any { return c.Upload.MaxBytes }, int64(200 << 20), int64(1 << 20)},
 		{"opus.bitrate", "ONAIR_OPUS_BITRATE", "64000", func(c *Config) any { return c.Opus.Bitrate }, 96000, 64000},
-		{"opus.frame_ms", "ONAIR_OPUS_FRAME_MS", "60", func(c *Config) any { return c.Opus.FrameMS }, 20, 60},
+		{"opus.frame_ms", "ONAIR_OPUS_FRAME_MS", "40", func(c *Config) any { return c.Opus.FrameMS }, 60, 40},
 		{"audio.sample_rate", "ONAIR_AUDIO_SAMPLE_RATE", "48000", func(c *Config) any { return c.Audio.SampleRate }, 44100, 48000},
 		{"audio.mp3_bitrate", "ONAIR_AUDIO_MP3_BITRATE", "192000", func(c *Config) any { return c.Audio.MP3Bitrate }, 128000, 192000},
 		{"audio.crossfade_ms", "ONAIR_AUDIO_CROSSFADE_MS", "0", func(c *Config) any { return c.Audio.CrossfadeMS }, 2000, 0},
@@ -208,13 +208,13 @@ opus:
 		}},
 		{"flag overrides default", "", nil, append(flags, "--stream.burst_seconds=2.5", "--upload.max_bytes=1000", "--log.format=json"), func(c *Config) (any, any) {
 			return []any{c.HTTP.Addr, c.WebRTC.UDPPort, c.Opus.FrameMS, c.Stream.BurstSeconds, c.Upload.MaxBytes, c.Log.Format},
-				[]any{":1003", 1003, 20, 2.5, int64(1000), "json"}
+				[]any{":1003", 1003, 60, 2.5, int64(1000), "json"}
 		}},
 		{"list from env can be emptied", "webrtc:\n  public_ips: [\"10.0.0.1\"]\n", []string{"ONAIR_WEBRTC_PUBLIC_IPS= , "}, nil, func(c *Config) (any, any) {
 			return c.WebRTC.PublicIPs, []string{}
 		}},
-		{"unset flags do not override", file, env, []string{"--opus.frame_ms=60"}, func(c *Config) (any, any) {
-			return []any{c.HTTP.Addr, c.WebRTC.UDPPort, c.Opus.FrameMS}, []any{":1002", 1002, 60}
+		{"unset flags do not override", file, env, []string{"--opus.frame_ms=20"}, func(c *Config) (any, any) {
+			return []any{c.HTTP.Addr, c.WebRTC.UDPPort, c.Opus.FrameMS}, []any{":1002", 1002, 20}
 		}},
 		{"empty env var counts as unset", file, []string{"ONAIR_HTTP_ADDR="}, nil, func(c *Config) (any, any) {
 			return c.HTTP.Addr, ":1001"
@@ -226,7 +226,7 @@ opus:
 			return c.HTTP.Addr, ":8000"
 		}},
 		{"file sets one nested key, others keep defaults", "opus:\n  bitrate: 64000\n", nil, nil, func(c *Config) (any, any) {
-			return []any{c.Opus.Bitrate, c.Opus.FrameMS}, []any{64000, 20}
+			return []any{c.Opus.Bitrate, c.Opus.FrameMS}, []any{64000, 60}
 		}},
 	}
 	for _, tt := range tests {

@@ -66,7 +66,7 @@ echo "station $slug is live"
 # a smoke, not a speed test. timeout is the outer bound.
 echo "== load: $HTTP_N HTTP + $WEBRTC_N WebRTC + $WS_N WS, steady $DURATION"
 timeout 180 "$work/onair-load" run --server "$server" --station "$slug" --label onair \
-  --http "$HTTP_N" --webrtc "$WEBRTC_N" --ws "$WS_N" --decode-sample "$DECODE" --opus-frame "${ONAIR_OPUS_FRAME_MS:-20}ms" \
+  --http "$HTTP_N" --webrtc "$WEBRTC_N" --ws "$WS_N" --decode-sample "$DECODE" \
   --mode "$MODE" --ramp "$RAMP" --duration "$DURATION" --pid "$server_pid" --token "$token" \
   --json "$results/smoke.json"
 

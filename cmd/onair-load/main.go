@@ -95,7 +95,7 @@ func runLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&cfg.Settle, "settle", 0, "pause between connecting and the steady phase (default 2s)")
 	fs.DurationVar(&cfg.MaxConnect, "max-connect", 0, "a client not in by then failed (default 5s)")
 	fs.IntVar(&cfg.DecodeSample, "decode-sample", 0, "WebRTC listeners that decode their Opus")
-	fs.DurationVar(&cfg.OpusFrame, "opus-frame", 0, "the server's Opus packet duration (default 20ms)")
+	fs.DurationVar(&cfg.OpusFrame, "opus-frame", 0, "the server's Opus packet duration (default: read off the RTP timestamps)")
 	fs.IntVar(&cfg.PID, "pid", 0, "server process id, sampled from /proc (0: none)")
 	fs.StringVar(&cfg.Token, "token", "", "owner/admin bearer token, to time metadata events at WebSocket clients")
 	fs.IntVar(&cfg.Events, "events", 0, "metadata events in the steady phase (default 5 with a token)")

@@ -229,7 +229,11 @@ func measureWindow(t *testing.T, listeners []*client.Listener, window time.Durat
 	t0 := time.Now()
 	time.Sleep(window) // a measuring window, not a wait for a goroutine
 	elapsed = time.Since(t0)
-	expected = float64(elapsed) / float64(20*time.Millisecond)
+	frame := listeners[0].PacketDuration() // the server's packet length
+	if frame <= 0 {
+		t.Fatal("no two packets in a row to read the packet length from")
+	}
+	expected = float64(elapsed) / float64(frame)
 	worst = 1.0
 	for i, l := range listeners {
 		if got := float64(l.Packets()-counts[i]) / expected; got < worst {

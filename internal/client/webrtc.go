@@ -54,6 +54,7 @@ type Listener struct {
 	firstPacket   atomic.Int64 // unix ns
 	packets       atomic.Int64
 	lost          atomic.Int64
+	ticks         atomic.Uint32 // RTP timestamp step of the last two packets in order
 	connected     chan struct{}
 	connectedOnce sync.Once
 
@@ -176,6 +177,7 @@ func (l *Listener) receive(t *webrtc.TrackRemote) {
 	}
 	out := make([]float32, 5760*2)
 	var last uint16
+	var lastTS uint32
 	first := true
 	for {
 		pkt, _, err := t.ReadRTP()
@@ -190,8 +192,11 @@ func (l *Listener) receive(t *webrtc.TrackRemote) {
 			if gap := pkt.SequenceNumber - last - 1; gap > 0 && gap < 1000 {
 				l.lost.Add(int64(gap))
 			}
+			if pkt.SequenceNumber == last+1 {
+				l.ticks.Store(pkt.Timestamp - lastTS)
+			}
 		}
-		first, last = false, pkt.SequenceNumber
+		first, last, lastTS = false, pkt.SequenceNumber, pkt.Timestamp
 		if !l.opts.Decode {
 			continue
 		}
@@ -226,6 +231,13 @@ func (l *Listener) Packets() int64 { return l.packets.Load() }
 
 // Lost counts packets missing from the sequence.
 func (l *Listener) Lost() int64 { return l.lost.Load() }
+
+// PacketDuration is the audio each packet carries, read from the RTP
+// timestamps of two packets in a row (Opus's clock is 48 kHz); zero until
+// two have arrived.
+func (l *Listener) PacketDuration() time.Duration {
+	return time.Duration(l.ticks.Load()) * time.Second / 48000
+}
 
 // FirstPacket is when the first RTP packet arrived (zero before).
 func (l *Listener) FirstPacket() time.Time {

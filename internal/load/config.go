@@ -58,7 +58,8 @@ type Config struct {
 	// DecodeSample is how many of the WebRTC listeners decode their Opus
 	// (the rest only count packets).
 	DecodeSample int
-	// OpusFrame is the server's Opus packet duration; default 20 ms.
+	// OpusFrame is the server's Opus packet duration; 0 reads it off the
+	// packets' RTP timestamps.
 	OpusFrame time.Duration
 
 	// PID is the server's process id for /proc sampling; 0 samples nothing.
@@ -90,7 +91,6 @@ func (c Config) withDefaults() Config {
 	setDur(&c.Baseline, 2*time.Second)
 	setDur(&c.Settle, 2*time.Second)
 	setDur(&c.MaxConnect, 5*time.Second)
-	setDur(&c.OpusFrame, 20*time.Millisecond)
 	setDur(&c.SampleEvery, time.Second)
 	if c.Token != "" && c.Events == 0 {
 		c.Events = 5

@@ -52,7 +52,7 @@ func TestValidate(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	c := Config{Station: "jazz", Token: "t"}.withDefaults()
-	if c.Mode != ModeRamp || c.Duration != 10*time.Second || c.MaxConnect != 5*time.Second || c.OpusFrame != 20*time.Millisecond {
+	if c.Mode != ModeRamp || c.Duration != 10*time.Second || c.MaxConnect != 5*time.Second {
 		t.Errorf("defaults: %+v", c)
 	}
 	if c.StreamPath != "/stream/jazz" {

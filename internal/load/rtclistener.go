@@ -110,6 +110,18 @@ func (r *rtcListener) packets() (got, lost int64) {
 	return l.Packets(), l.Lost()
 }
 
+// packetDuration is the audio per packet the listener has seen; zero
+// before two packets.
+func (r *rtcListener) packetDuration() time.Duration {
+	r.mu.Lock()
+	l := r.l
+	r.mu.Unlock()
+	if l == nil {
+		return 0
+	}
+	return l.PacketDuration()
+}
+
 // alive reports whether the listener is still connected.
 func (r *rtcListener) alive() bool {
 	r.mu.Lock()

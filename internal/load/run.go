@@ -414,6 +414,15 @@ func (r *run) reportRTC(rep *Report, s0, s1 snapshot) {
 	}
 	steady := s1.at.Sub(s0.at)
 	wr := &RTCReport{Attempted: len(r.rtc)}
+	// One packet duration for the run: the server's, as given or as the
+	// first listener that saw two packets in a row read it.
+	frame := r.cfg.OpusFrame
+	for _, l := range r.rtc {
+		if frame > 0 {
+			break
+		}
+		frame = l.packetDuration()
+	}
 	var connect, first []float64
 	var rmsSum float64
 	for i, l := range r.rtc {
@@ -431,7 +440,9 @@ func (r *run) reportRTC(rep *Report, s0, s1 snapshot) {
 			if s1.pkts != nil {
 				res.Packets = s1.pkts[i] - s0.pkts[i]
 				res.Lost = s1.lost[i] - s0.lost[i]
-				res.Expected = int64(steady / r.cfg.OpusFrame)
+				if frame > 0 {
+					res.Expected = int64(steady / frame)
+				}
 				wr.Packets += res.Packets
 				wr.Expected += res.Expected
 				wr.SeqLost += res.Lost

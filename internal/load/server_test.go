@@ -103,7 +103,8 @@ func (s *onairServer) stop(t *testing.T) {
 
 // TestRunAgainstOnair runs a small mixed load against the real server and
 // checks that every figure is plausible: 128 kbit/s tones arrive at about
-// 16000 bytes/s with ICY blocks, WebRTC packets arrive at 50 a second and
+// 16000 bytes/s with ICY blocks, WebRTC packets arrive one per 60 ms (the
+// tool reads that off their timestamps) and
 // decode to sound, metadata events reach every WebSocket client, and the
 // server's /proc was read.
 func TestRunAgainstOnair(t *testing.T) {
@@ -153,7 +154,8 @@ func TestRunAgainstOnair(t *testing.T) {
 	if w.FirstPacketMS.Min <= 0 || w.ConnectMS.Min < w.FirstPacketMS.Min {
 		t.Errorf("webrtc timings: connect %+v first packet %+v", w.ConnectMS, w.FirstPacketMS)
 	}
-	if w.Expected < 2*150 || w.Packets < w.Expected*9/10 || w.Packets > w.Expected*11/10 {
+	// 4 s steady of 60 ms packets: 66 each, whatever the timer's spread.
+	if w.Expected < 2*60 || w.Expected > 2*70 || w.Packets < w.Expected*9/10 || w.Packets > w.Expected*11/10 {
 		t.Errorf("webrtc packets %d of %d expected", w.Packets, w.Expected)
 	}
 	if w.Decoding != 1 || w.DecodedRMS < 0.05 || w.DecodedSec < 3 {
