@@ -11,15 +11,23 @@
 // and reports ErrCorrupt alongside the full sample count.
 package mp3dec
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // reservoirMax is the most main data a frame can take from earlier frames
 // (main_data_begin has 9 bits in MPEG-1, 8 in the others).
 const reservoirMax = 511
 
 // mainSize holds the reservoir and the main data of the largest frame
-// (1441 bytes) with zero padding for the bit reader's lookahead.
-const mainSize = 2048
+// (1441 bytes) with mainPad zero bytes after the data, for the bit
+// reader's lookahead and for reads that run past a corrupt granule's end
+// before it is checked (scale factors: at most 160 bits).
+const (
+	mainSize = 2048
+	mainPad  = 64
+)
 
 // Decoder decodes Layer III frames one at a time. The zero value is not
 // usable; use New.
@@ -75,7 +83,7 @@ func (d *Decoder) DecodeFrame(frame []byte, dst []float32) (int, error) {
 	r := bitReader{buf: side[:]}
 	parseSideInfo(&r, &h, &d.si)
 
-	data := frame[sideEnd:min(len(frame), h.size)]
+	data := frame[sideEnd:max(sideEnd, min(len(frame), h.size))]
 	have := d.fill(data, d.si.mainDataBegin)
 
 	corrupt := false
@@ -127,6 +135,7 @@ func (d *Decoder) DecodeFrame(frame []byte, dst []float32) (int, error) {
 				out[i+1] = out[i]
 			}
 		}
+		clip((*[1152]float32)(out))
 	}
 	if corrupt {
 		return 2 * n, fmt.Errorf("mp3dec: %w", ErrCorrupt)
@@ -145,9 +154,24 @@ func (d *Decoder) fill(data []byte, mainDataBegin int) bool {
 		keep = min(d.mainLen, reservoirMax)
 	}
 	copy(d.main[:], d.main[d.mainLen-keep:d.mainLen])
-	data = data[:min(len(data), mainSize-16-keep)]
+	data = data[:min(len(data), mainSize-mainPad-keep)]
 	copy(d.main[keep:], data)
 	d.mainLen = keep + len(data)
-	clear(d.main[d.mainLen : d.mainLen+16])
+	clear(d.main[d.mainLen : d.mainLen+mainPad])
 	return have
+}
+
+// maxSample is the largest float32 below 1.
+var maxSample = math.Nextafter32(1, 0)
+
+// clip keeps samples in [-1, 1): loud passages decode a little past full
+// scale, as the encoder's quantisation adds to peaks.
+func clip(x *[1152]float32) {
+	for i, v := range x {
+		if v > maxSample {
+			x[i] = maxSample
+		} else if v < -1 {
+			x[i] = -1
+		}
+	}
 }

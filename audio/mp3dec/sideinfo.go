@@ -63,7 +63,8 @@ func parseSideInfo(r *bitReader, h *header, si *sideInfo) {
 			}
 			if r.flag() { // window switching
 				g.blockType = r.read(2)
-				g.mixed = r.flag()
+				// Only short blocks can be mixed.
+				g.mixed = r.flag() && g.blockType == blockShort
 				g.table[0] = r.read(5)
 				g.table[1] = r.read(5)
 				for w := 0; w < 3; w++ {

@@ -38,9 +38,14 @@ var synthWindowHalf = [257]int32{
 
 var (
 	synthWindow [512]float32
-	// dctScale[n] holds 1/(2cos((2k+1)π/2n)) for the odd half of an
-	// n-point DCT-II split into two n/2-point ones.
-	dctScale [33][]float32
+	// dctScaleN holds 1/(2cos((2k+1)π/2N)), which turns the differences of
+	// mirrored inputs of an N-point DCT-II into the input of the half-size
+	// DCT giving its odd outputs.
+	dctScale32 [16]float32
+	dctScale16 [8]float32
+	dctScale8  [4]float32
+	dctScale4  [2]float32
+	dctScale2  [1]float32
 )
 
 func init() {
@@ -55,40 +60,100 @@ func init() {
 			}
 		}
 	}
-	for n := 2; n <= 32; n *= 2 {
-		dctScale[n] = make([]float32, n/2)
-		for k := range n / 2 {
-			dctScale[n][k] = float32(1 / (2 * math.Cos(float64(2*k+1)*math.Pi/float64(2*n))))
+	scale := func(c []float32) {
+		n := 2 * len(c)
+		for k := range c {
+			c[k] = float32(1 / (2 * math.Cos(float64(2*k+1)*math.Pi/float64(2*n))))
 		}
 	}
+	scale(dctScale32[:])
+	scale(dctScale16[:])
+	scale(dctScale8[:])
+	scale(dctScale4[:])
+	scale(dctScale2[:])
 }
 
-// dct computes the unnormalised DCT-II of x in place, y[j] =
-// Σk x[k]·cos((2k+1)jπ/2n) with n = len(x) a power of two, using tmp (as
-// long as x) as scratch: the sums and the scaled differences of mirrored
-// inputs are two half-size DCTs giving the even and the odd outputs.
-func dct(x, tmp []float32) {
-	n := len(x)
-	if n == 1 {
-		return
+// dct32 computes the unnormalised DCT-II of x in place, y[j] =
+// Σk x[k]·cos((2k+1)jπ/64). Each size splits into two of half the size:
+// the sums of mirrored inputs give the even outputs, their scaled
+// differences the odd ones (each the sum of two neighbouring outputs of
+// the half-size DCT).
+func dct32(x *[32]float32) {
+	var e, o [16]float32
+	c := &dctScale32
+	for k := 0; k < 16; k++ {
+		a, b := x[k], x[31-k]
+		e[k] = a + b
+		o[k] = (a - b) * c[k]
 	}
-	h := n / 2
-	c := dctScale[n]
-	tmp = tmp[:n]
-	for k := 0; k < h; k++ {
-		a, b := x[k], x[n-1-k]
-		tmp[k] = a + b
-		tmp[h+k] = (a - b) * c[k]
+	dct16(&e)
+	dct16(&o)
+	for m := 0; m < 15; m++ {
+		x[2*m] = e[m]
+		x[2*m+1] = o[m] + o[m+1]
 	}
-	dct(tmp[:h], x[:h])
-	dct(tmp[h:], x[h:])
-	for m := 0; m < h; m++ {
-		x[2*m] = tmp[m]
+	x[30] = e[15]
+	x[31] = o[15]
+}
+
+func dct16(x *[16]float32) {
+	var e, o [8]float32
+	c := &dctScale16
+	for k := 0; k < 8; k++ {
+		a, b := x[k], x[15-k]
+		e[k] = a + b
+		o[k] = (a - b) * c[k]
 	}
-	for m := 0; m < h-1; m++ {
-		x[2*m+1] = tmp[h+m] + tmp[h+m+1]
+	dct8(&e)
+	dct8(&o)
+	for m := 0; m < 7; m++ {
+		x[2*m] = e[m]
+		x[2*m+1] = o[m] + o[m+1]
 	}
-	x[n-1] = tmp[n-1]
+	x[14] = e[7]
+	x[15] = o[7]
+}
+
+func dct8(x *[8]float32) {
+	var e, o [4]float32
+	c := &dctScale8
+	for k := 0; k < 4; k++ {
+		a, b := x[k], x[7-k]
+		e[k] = a + b
+		o[k] = (a - b) * c[k]
+	}
+	dct4(&e)
+	dct4(&o)
+	for m := 0; m < 3; m++ {
+		x[2*m] = e[m]
+		x[2*m+1] = o[m] + o[m+1]
+	}
+	x[6] = e[3]
+	x[7] = o[3]
+}
+
+func dct4(x *[4]float32) {
+	var e, o [2]float32
+	c := &dctScale4
+	for k := 0; k < 2; k++ {
+		a, b := x[k], x[3-k]
+		e[k] = a + b
+		o[k] = (a - b) * c[k]
+	}
+	dct2(&e)
+	dct2(&o)
+	for m := 0; m < 1; m++ {
+		x[2*m] = e[m]
+		x[2*m+1] = o[m] + o[m+1]
+	}
+	x[2] = e[1]
+	x[3] = o[1]
+}
+
+func dct2(x *[2]float32) {
+	a, b := x[0], x[1]
+	x[0] = a + b
+	x[1] = (a - b) * dctScale2[0]
 }
 
 // synthState is one channel's synthesis history.
@@ -100,31 +165,37 @@ type synthState struct {
 // synth filters 18 time slots of subband samples into 576 samples written
 // to dst[0], dst[stride], dst[2*stride]...
 func (s *synthState) synth(in *[18][32]float32, dst []float32, stride int) {
-	var y, tmp [32]float32
 	o := 0
 	for t := 0; t < 18; t++ {
-		y = in[t]
-		dct(y[:], tmp[:])
+		y := in[t]
+		dct32(&y)
 		s.off = (s.off - 64) & 1023
-		v := &s.v
 		base := s.off
+		nv := (*[64]float32)(s.v[base : base+64])
 		for i := 0; i < 16; i++ {
-			v[(base+i)&1023] = y[16+i]
+			nv[i] = y[16+i]
 		}
-		v[(base+16)&1023] = 0
+		nv[16] = 0
 		for i := 17; i <= 48; i++ {
-			v[(base+i)&1023] = -y[48-i]
+			nv[i] = -y[48-i]
 		}
 		for i := 49; i < 64; i++ {
-			v[(base+i)&1023] = -y[i-48]
+			nv[i] = -y[i-48]
+		}
+		// base is a multiple of 64, so none of the 32-sample runs below
+		// wraps around the end of the history.
+		var acc [32]float32
+		for i := 0; i < 8; i++ {
+			a := (*[32]float32)(s.v[(base+i*128)&1023:])
+			b := (*[32]float32)(s.v[(base+i*128+96)&1023:])
+			da := (*[32]float32)(synthWindow[i*64:])
+			db := (*[32]float32)(synthWindow[i*64+32:])
+			for j := 0; j < 32; j++ {
+				acc[j] += a[j]*da[j] + b[j]*db[j]
+			}
 		}
 		for j := 0; j < 32; j++ {
-			var sum float32
-			for i := 0; i < 8; i++ {
-				sum += v[(base+i*128+j)&1023] * synthWindow[i*64+j]
-				sum += v[(base+i*128+96+j)&1023] * synthWindow[i*64+32+j]
-			}
-			dst[o] = sum
+			dst[o] = acc[j]
 			o += stride
 		}
 	}

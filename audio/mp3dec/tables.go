@@ -71,8 +71,11 @@ var lsfCounts = [6][3][4]int{
 // for every exponent, in quarter steps, the side information can produce.
 const (
 	maxValue = 15 + 8191
-	gainMin  = -210 - 8*7 - 4*(15+3) - 4 // lowest exponent, with margin
-	gainMax  = 255 - 210
+	// The lowest exponent: global gain 0, subblock gain 7, and the largest
+	// scale factor (5 bits, for intensity positions of the lower sampling
+	// frequencies) plus pretab at the coarser scale.
+	gainMin = -210 - 8*7 - 4*(31+3)
+	gainMax = 255 - 210
 )
 
 var (
