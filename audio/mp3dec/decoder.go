@@ -9,6 +9,12 @@
 // as silence, without error: the reservoir fills from its bytes. A frame
 // whose main data is corrupt is decoded with the damaged granules silent
 // and reports ErrCorrupt alongside the full sample count.
+//
+// Not supported: free format (ErrFreeFormat), and the Layer I and II
+// frames that share the header. Mixed blocks at MPEG-2.5 8 kHz, whose
+// long part does not end at a short band boundary, leave the lines in
+// between silent. No encoder at hand writes intensity stereo or mixed
+// blocks, so those paths are checked only against the standards' formulas.
 package mp3dec
 
 import (
