@@ -8,10 +8,10 @@ import (
 	"mime"
 	"strings"
 
-	gomp3 "github.com/hajimehoshi/go-mp3"
 	"github.com/jfreymuth/vorbis"
 	"github.com/thesyncim/gopus"
 
+	"github.com/onairfm/onair/audio/mp3dec"
 	"github.com/onairfm/onair/ingest/mp3"
 )
 
@@ -49,7 +49,7 @@ func newDecoder(contentType string, r io.Reader) (decoder, error) {
 	return nil, fmt.Errorf("live: Content-Type %q (send audio/mpeg or audio/ogg): %w", mt, ErrUnsupported)
 }
 
-// MP3: the scanner finds checked frames in the byte stream and go-mp3
+// MP3: the scanner finds checked frames in the byte stream and mp3dec
 // decodes them, one frame at a time.
 
 // Garbage limits: a source may send a tag before its first frame, but
@@ -62,67 +62,70 @@ const (
 type mp3Decoder struct {
 	guard guardReader
 	scan  *mp3.Scanner
-	feed  frameFeed
-	dec   *gomp3.Decoder
-	raw   []byte
-	pcm   []float32
+	dec   *mp3dec.Decoder
+	first mp3.Header
+	has   bool
+	pcm   [2 * 1152]float32
 }
 
 func newMP3Decoder(r io.Reader) *mp3Decoder {
-	d := &mp3Decoder{}
+	d := &mp3Decoder{dec: mp3dec.New()}
 	d.guard = guardReader{r: r, limit: maxLeadingJunk}
 	d.scan = mp3.NewScanner(&d.guard)
-	d.feed = frameFeed{scan: d.scan, guard: &d.guard}
 	return d
 }
 
 func (d *mp3Decoder) codec() string { return "mp3" }
 
 func (d *mp3Decoder) format() (int, int) {
-	if d.dec == nil {
+	if !d.has {
 		return 0, 0
 	}
-	return d.dec.SampleRate(), 2 // go-mp3 writes stereo
+	return d.first.SampleRate, 2 // mp3dec writes stereo
 }
 
 func (d *mp3Decoder) title() (string, string, bool) { return "", "", false }
 
+// decode decodes the next frame. A frame whose main data is damaged still
+// plays, its damaged part silent: a live source goes on, as a player
+// would. The first frames find no bit reservoir yet and are silent.
 func (d *mp3Decoder) decode() ([]float32, error) {
-	if d.dec == nil {
-		dec, err := gomp3.NewDecoder(&d.feed)
+	for {
+		fr, err := d.scan.Next()
 		if err != nil {
-			return nil, d.fail(err)
+			if errors.Is(err, io.EOF) {
+				return nil, io.EOF
+			}
+			return nil, err
 		}
-		d.dec = dec
+		// A frame is only "recent" data once the scanner confirmed it;
+		// it keeps up to a buffer of lookahead, so allow that much.
+		d.guard.since, d.guard.limit = 0, maxJunk+64<<10
+		if err := d.check(fr.Header); err != nil {
+			return nil, err
+		}
+		n, err := d.dec.DecodeFrame(fr.Data, d.pcm[:])
+		if err != nil && !errors.Is(err, mp3dec.ErrCorrupt) {
+			return nil, fmt.Errorf("live: mp3: %w: %w", ErrDecode, err)
+		}
+		if n > 0 {
+			return d.pcm[:n], nil
+		}
 	}
-	// One MPEG-1 frame (two MPEG-2 frames) of 16-bit stereo at a time:
-	// go-mp3 fills what it is given, so a small read keeps latency low.
-	if d.raw == nil {
-		d.raw = make([]byte, 1152*4)
-		d.pcm = make([]float32, 1152*2)
-	}
-	n, err := io.ReadFull(d.dec, d.raw)
-	n &^= 3
-	if n == 0 && err != nil {
-		return nil, d.fail(err)
-	}
-	out := d.pcm[:n/2]
-	for i := range out {
-		out[i] = float32(int16(binary.LittleEndian.Uint16(d.raw[2*i:]))) / 32768
-	}
-	return out, nil
 }
 
-// fail reports why decoding stopped: what the feed saw first, since
-// go-mp3 turns read errors into its own.
-func (d *mp3Decoder) fail(err error) error {
-	if d.feed.err != nil {
-		return d.feed.err
+func (d *mp3Decoder) check(h mp3.Header) error {
+	if h.Layer != 3 || h.Version == mp3.MPEG25 {
+		return fmt.Errorf("live: mp3: MPEG %s layer %d audio: %w", h.Version, h.Layer, ErrUnsupported)
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return io.EOF
+	if !d.has {
+		d.first, d.has = h, true
+		return nil
 	}
-	return fmt.Errorf("live: mp3: %w: %w", ErrDecode, err)
+	if h.Version != d.first.Version || h.SampleRate != d.first.SampleRate {
+		return fmt.Errorf("live: mp3: %s %d Hz after %s %d Hz: %w", h.Version, h.SampleRate, d.first.Version, d.first.SampleRate, ErrFormatChange)
+	}
+	return nil
 }
 
 // guardReader counts the bytes read since the last audio frame and fails
@@ -141,59 +144,6 @@ func (g *guardReader) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
 	g.since += n
 	return n, err
-}
-
-// frameFeed is what go-mp3 reads: the scanner's Layer III frames of one
-// format, nothing between them.
-type frameFeed struct {
-	scan  *mp3.Scanner
-	guard *guardReader
-	rest  []byte
-	first mp3.Header
-	has   bool
-	err   error
-}
-
-func (f *frameFeed) Read(p []byte) (int, error) {
-	for len(f.rest) == 0 {
-		if f.err != nil {
-			return 0, f.err
-		}
-		fr, err := f.scan.Next()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				f.err = err
-			} else {
-				f.err = io.EOF
-			}
-			return 0, f.err
-		}
-		// A frame is only "recent" data once the scanner confirmed it;
-		// it keeps up to a buffer of lookahead, so allow that much.
-		f.guard.since, f.guard.limit = 0, maxJunk+64<<10
-		if err := f.check(fr.Header); err != nil {
-			f.err = err
-			return 0, err
-		}
-		f.rest = fr.Data
-	}
-	n := copy(p, f.rest)
-	f.rest = f.rest[n:]
-	return n, nil
-}
-
-func (f *frameFeed) check(h mp3.Header) error {
-	if h.Layer != 3 || h.Version == mp3.MPEG25 {
-		return fmt.Errorf("live: mp3: MPEG %s layer %d audio: %w", h.Version, h.Layer, ErrUnsupported)
-	}
-	if !f.has {
-		f.first, f.has = h, true
-		return nil
-	}
-	if h.Version != f.first.Version || h.SampleRate != f.first.SampleRate {
-		return fmt.Errorf("live: mp3: %s %d Hz after %s %d Hz: %w", h.Version, h.SampleRate, f.first.Version, f.first.SampleRate, ErrFormatChange)
-	}
-	return nil
 }
 
 // Ogg: Opus (RFC 7845) or Vorbis I, one logical stream after another.

@@ -6,13 +6,12 @@ import (
 	"io"
 	"os"
 
-	gomp3 "github.com/hajimehoshi/go-mp3"
-
+	"github.com/onairfm/onair/audio/mp3dec"
 	"github.com/onairfm/onair/ingest/mp3"
 )
 
-// Seek priming: go-mp3 decodes a frame from the bit reservoir (up to 511
-// bytes of earlier frames) and from the previous granule's overlap, so
+// Seek priming: a Layer III frame is decoded from the bit reservoir (up to
+// 511 bytes of earlier frames) and from the previous granule's overlap, so
 // playing from frame k starts a few frames earlier and discards their
 // output. primeBytes covers the reservoir of frame k and of frame k-1
 // (whose overlap frame k needs), with room to spare; primeMax bounds the
@@ -23,23 +22,23 @@ const (
 	primeMax    = 48
 )
 
-// maxFrameBytes holds the largest Layer III frame (1441 bytes: MPEG-1
-// 320 kbit/s at 32 kHz, padded) and then some.
-const maxFrameBytes = 4096
-
-// mp3Stream decodes an MP3 file. go-mp3 always writes 16-bit stereo, so
-// the stream is stereo whatever the file is.
+// mp3Stream decodes an MP3 file frame by frame with mp3dec: the scanner
+// finds the frames (and skips tags and the encoder's info frame), the
+// decoder turns each into stereo float samples. Stereo whatever the file
+// is: a mono frame comes out on both channels.
 type mp3Stream struct {
 	f    *os.File
 	scan mp3.Scanner
-	feed mp3Feed
-	dec  *gomp3.Decoder
+	dec  *mp3dec.Decoder
 	rate int
-	raw  []byte // go-mp3's output, reused
 
-	skip     int64 // frames still to discard after a seek
-	produced int64 // frames out of dec since it started
-	err      error // sticky: io.EOF or the failure
+	first    mp3.Header // the format every frame must keep
+	hasFirst bool
+	pcm      [2 * 1152]float32 // the last frame decoded
+	rest     []float32         // what of it is still to be read
+
+	skip int64 // frames still to discard after a seek
+	err  error // sticky: io.EOF or the failure
 }
 
 func openMP3(path string) (*mp3Stream, error) {
@@ -47,33 +46,19 @@ func openMP3(path string) (*mp3Stream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
-	m := &mp3Stream{f: f}
+	m := &mp3Stream{f: f, dec: mp3dec.New()}
 	m.scan.Reset(f)
-	m.feed.s = &m.scan
-	if err := m.start(); err != nil {
+	// The first frame now: a file with no audio, or one this decoder
+	// refuses, fails at Open rather than at its first Read.
+	if err := m.decodeNext(); err != nil {
 		_ = f.Close()
+		if errors.Is(err, io.EOF) {
+			return nil, ErrNoAudio
+		}
 		return nil, fmt.Errorf("decode: open %s: %w", path, err)
 	}
-	m.rate = m.feed.first.SampleRate
+	m.rate = m.first.SampleRate
 	return m, nil
-}
-
-// start makes a decoder reading the feed from where the scanner is.
-// go-mp3 decodes the first frame at once.
-func (m *mp3Stream) start() error {
-	m.produced, m.err = 0, nil
-	dec, err := gomp3.NewDecoder(&m.feed)
-	if m.feed.err != nil && !errors.Is(m.feed.err, io.EOF) {
-		return m.feed.err
-	}
-	if err != nil {
-		if m.feed.frames == 0 {
-			return ErrNoAudio
-		}
-		return fmt.Errorf("%w: %w", ErrCorrupt, err)
-	}
-	m.dec = dec
-	return nil
 }
 
 func (m *mp3Stream) SampleRate() int { return m.rate }
@@ -84,66 +69,90 @@ func (m *mp3Stream) Close() error    { return m.f.Close() }
 func (m *mp3Stream) Read(dst []float32) (int, error) {
 	dst = dst[:len(dst)&^1]
 	n := 0
-	for n < len(dst) && m.err == nil {
-		want := (len(dst) - n) * 2
-		if m.skip > 0 {
-			want = int(min(int64(want), m.skip*4))
-		}
-		if cap(m.raw) < want {
-			m.raw = make([]byte, want)
-		}
-		raw := m.raw[:want]
-		k, err := m.dec.Read(raw)
-		k &^= 3 // go-mp3 hands out whole frames of 4 bytes
-		m.produced += int64(k / 4)
-		raw = raw[:k]
-		if m.skip > 0 {
-			m.skip -= int64(k / 4)
-		} else {
-			for i := 0; i+1 < len(raw); i += 2 {
-				dst[n] = float32(int16(le.Uint16(raw[i:]))) / 32768
-				n++
+	for n < len(dst) {
+		if len(m.rest) == 0 {
+			if m.err != nil {
+				break
+			}
+			if err := m.decodeNext(); err != nil {
+				m.err = err
+				continue // what the frame did give is in rest
 			}
 		}
-		if err != nil {
-			m.err = m.end(err)
-		}
+		k := copy(dst[n:], m.rest)
+		m.rest = m.rest[k:]
+		n += k
 	}
 	if n == 0 && m.err != nil {
 		return 0, m.err
 	}
-	if m.err != nil && !errors.Is(m.err, io.EOF) {
+	if len(m.rest) == 0 && m.err != nil {
 		return n, m.err
-	}
-	if errors.Is(m.err, io.EOF) {
-		return n, io.EOF
 	}
 	return n, nil
 }
 
-// end turns the decoder's error into the stream's: go-mp3 reports a frame
-// it could not finish as a quiet io.EOF, so the samples it gave are
-// counted against the frames it was fed.
-func (m *mp3Stream) end(err error) error {
-	if m.feed.err != nil && !errors.Is(m.feed.err, io.EOF) {
-		return m.feed.err
+// decodeNext decodes the next frame into rest, after the frames a seek
+// still has to discard. A frame whose main data is damaged still gives
+// its samples (the damaged part silent), with ErrCorrupt: ingest refuses
+// such a file, so a played one has none.
+func (m *mp3Stream) decodeNext() error {
+	for {
+		fr, err := m.scan.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return io.EOF
+			}
+			return fmt.Errorf("decode: mp3: %w", err)
+		}
+		if err := m.check(fr); err != nil {
+			return err
+		}
+		n, err := m.dec.DecodeFrame(fr.Data, m.pcm[:])
+		if err != nil && !errors.Is(err, mp3dec.ErrCorrupt) {
+			return fmt.Errorf("decode: mp3: frame at offset %d: %w: %w", fr.Offset, ErrCorrupt, err)
+		}
+		out := m.pcm[:n]
+		if m.skip > 0 {
+			d := min(m.skip, int64(n/2))
+			m.skip -= d
+			out = out[2*d:]
+		}
+		m.rest = out
+		if err != nil {
+			return fmt.Errorf("decode: mp3: frame at offset %d: %w: %w", fr.Offset, ErrCorrupt, err)
+		}
+		if len(out) > 0 {
+			return nil
+		}
 	}
-	if !errors.Is(err, io.EOF) {
-		return fmt.Errorf("decode: mp3: %w: %w", ErrCorrupt, err)
-	}
-	if m.produced < m.feed.samples {
-		return fmt.Errorf("decode: mp3: %w: the decoder stopped after %d of %d samples",
-			ErrCorrupt, m.produced, m.feed.samples)
-	}
-	return io.EOF
 }
 
-// SeekFrame scans frame headers from the start (no decoding) to the frame that
-// holds the target, then starts a decoder a few frames earlier so the bit
-// reservoir and the overlap are filled, and discards up to the target. The
-// first of those frames is fed with its side information zeroed: it
-// decodes as silence instead of reading a reservoir the decoder never saw,
-// and its bytes are the reservoir of the frames after it.
+// check refuses a format change (the Stream has one rate) and what the
+// scanner lets through but onair does not play.
+func (m *mp3Stream) check(fr mp3.Frame) error {
+	h := fr.Header
+	switch {
+	case h.Version == mp3.MPEG25:
+		return unsupported("MPEG-2.5 audio (MP3 at 8, 11.025 or 12 kHz)")
+	case h.Layer != 3:
+		return unsupported(fmt.Sprintf("MPEG layer %d audio", h.Layer))
+	}
+	if !m.hasFirst {
+		m.first, m.hasFirst = h, true
+		return nil
+	}
+	if h.Version != m.first.Version || h.SampleRate != m.first.SampleRate {
+		return fmt.Errorf("decode: mp3: frame at offset %d is %s %d Hz after %s %d Hz: %w",
+			fr.Offset, h.Version, h.SampleRate, m.first.Version, m.first.SampleRate, ErrFormatChange)
+	}
+	return nil
+}
+
+// SeekFrame scans frame headers from the start (no decoding) to the frame
+// that holds the target, then restarts the decoder a few frames earlier so
+// that the bit reservoir and the overlap are filled, and discards up to
+// the target.
 func (m *mp3Stream) SeekFrame(frame int64) error {
 	if frame < 0 {
 		return fmt.Errorf("decode: mp3: seek to %d: %w", frame, ErrSeek)
@@ -164,7 +173,7 @@ func (m *mp3Stream) SeekFrame(frame int64) error {
 		f, err := m.scan.Next()
 		if errors.Is(err, io.EOF) {
 			// Past the end: the stream ends here.
-			m.err, m.skip = io.EOF, 0
+			m.err, m.skip, m.rest = io.EOF, 0, nil
 			return nil
 		}
 		if err != nil {
@@ -187,102 +196,10 @@ func (m *mp3Stream) SeekFrame(frame int64) error {
 		return fmt.Errorf("decode: mp3: %w", err)
 	}
 	m.scan.Reset(m.f)
-	m.feed.restart(j > 0)
-	if err := m.start(); err != nil {
-		m.err = fmt.Errorf("decode: mp3: seek: %w", err)
-		return m.err
-	}
+	// The first frames after the reset find no reservoir and decode as
+	// silence, and the overlap starts empty: they are among those skipped.
+	m.dec.Reset()
+	m.rest, m.err = nil, nil
 	m.skip = frame - from.start
 	return nil
-}
-
-// mp3Feed is the io.Reader go-mp3 pulls from: the scanner's audio frames,
-// checked to keep one format.
-type mp3Feed struct {
-	s        *mp3.Scanner
-	rest     []byte
-	first    mp3.Header
-	frames   int64 // frames handed over since the last restart
-	samples  int64 // their samples per channel
-	silence  bool  // zero the side information of the next frame
-	own      [maxFrameBytes]byte
-	err      error
-	hasFirst bool
-}
-
-func (f *mp3Feed) restart(silence bool) {
-	f.rest, f.frames, f.samples, f.err, f.silence = nil, 0, 0, nil, silence
-}
-
-func (f *mp3Feed) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	for len(f.rest) == 0 {
-		if f.err != nil {
-			return 0, f.err
-		}
-		fr, err := f.s.Next()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				err = fmt.Errorf("decode: mp3: %w", err)
-			}
-			f.err = err
-			return 0, err
-		}
-		if err := f.check(fr); err != nil {
-			f.err = err
-			return 0, err
-		}
-		f.rest = fr.Data
-		if f.silence && len(fr.Data) <= len(f.own) {
-			f.silence = false
-			f.rest = f.own[:copy(f.own[:], fr.Data)]
-			off := 4
-			if fr.Protected {
-				off += 2
-			}
-			clear(f.rest[off:min(len(f.rest), off+sideInfoSize(fr.Header))])
-		}
-		f.frames++
-		f.samples += int64(fr.Samples)
-	}
-	n := copy(p, f.rest)
-	f.rest = f.rest[n:]
-	return n, nil
-}
-
-// check refuses what go-mp3 cannot decode, and a format change: the
-// Stream has one rate.
-func (f *mp3Feed) check(fr mp3.Frame) error {
-	h := fr.Header
-	switch {
-	case h.Version == mp3.MPEG25:
-		return unsupported("MPEG-2.5 audio (MP3 at 8, 11.025 or 12 kHz)")
-	case h.Layer != 3:
-		return unsupported(fmt.Sprintf("MPEG layer %d audio", h.Layer))
-	}
-	if !f.hasFirst {
-		f.first, f.hasFirst = h, true
-		return nil
-	}
-	if h.Version != f.first.Version || h.SampleRate != f.first.SampleRate {
-		return fmt.Errorf("decode: mp3: frame at offset %d is %s %d Hz after %s %d Hz: %w",
-			fr.Offset, h.Version, h.SampleRate, f.first.Version, f.first.SampleRate, ErrFormatChange)
-	}
-	return nil
-}
-
-// sideInfoSize is the Layer III side information length after the header
-// (ISO 11172-3 and 13818-3).
-func sideInfoSize(h mp3.Header) int {
-	switch {
-	case h.Version == mp3.MPEG1 && h.Channels == 1:
-		return 17
-	case h.Version == mp3.MPEG1:
-		return 32
-	case h.Channels == 1:
-		return 9
-	}
-	return 17
 }
