@@ -10,7 +10,10 @@
 #
 # Environment: RAMP (20s), DURATION (20s), ONAIR_BIN (an onair binary to
 # measure instead of building this tree's, e.g. an older commit's),
-# ONAIR_* variables reach onair (e.g. ONAIR_WEBRTC_UDP_PORT).
+# ONAIR_* variables reach onair (e.g. ONAIR_WEBRTC_UDP_PORT, or
+# ONAIR_OPUS_FRAME_MS=20 for pion's usual packets; onair sends 60 ms).
+# NAIVE_ALSO=60ms measures naive pion a second time with packets that long,
+# to tell what the packet length buys from what the rest does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,4 +78,19 @@ stop_pid "$naive_pid"
 
 "$load" compare --title "== $N WebRTC listeners after a $RAMP ramp, $DURATION steady" \
   "$results/onair.json" "$results/naive.json" | tee "$results/compare.txt"
+
+if [[ -n "${NAIVE_ALSO:-}" ]]; then
+  label="naive-$NAIVE_ALSO"
+  echo "== naive pion, $NAIVE_ALSO packets ($(cut -d' ' -f1-3 /proc/loadavg) load)"
+  port=$("$load" freeport)
+  "$load" naive --addr "127.0.0.1:$port" --for 10m --frame "$NAIVE_ALSO" >"$results/$label.log" 2>&1 &
+  pids+=($!)
+  naive_pid=$!
+  server="http://127.0.0.1:$port"
+  "$load" wait --server "$server" --timeout 30s
+  run "$label" "$naive_pid" naive
+  stop_pid "$naive_pid"
+  "$load" compare --title "== $N WebRTC listeners, against naive pion with $NAIVE_ALSO packets" \
+    "$results/onair.json" "$results/$label.json" | tee -a "$results/compare.txt"
+fi
 echo "results: $results"

@@ -40,9 +40,10 @@ const usage = `usage:
       and never ran dry, within the bounds; prints why not
   onair-load wait --server URL [--path /healthz] [--timeout 20s]   until it answers 200
   onair-load freeport                             print a free 127.0.0.1 TCP port
-  onair-load naive --addr 127.0.0.1:PORT [--for 10m]
+  onair-load naive --addr 127.0.0.1:PORT [--for 10m] [--frame 20ms]
       serve the naive pion reference (one shared sample track, pion's
-      defaults) for WebRTC listeners of any station name, until stopped
+      defaults, 20 ms packets unless --frame) for WebRTC listeners of any
+      station name, until stopped
 `
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -232,8 +233,9 @@ func wait(ctx context.Context, args []string) error {
 // on a signal or after --for, whichever comes first.
 func naive(ctx context.Context, args []string) error {
 	var addr string
-	var limit time.Duration
+	var limit, frame time.Duration
 	fs := pflag.NewFlagSet("naive", pflag.ContinueOnError)
+	fs.DurationVar(&frame, "frame", 20*time.Millisecond, "Opus packet length: 20ms, 40ms or 60ms")
 	fs.StringVar(&addr, "addr", "127.0.0.1:0", "listen address; only 127.0.0.1 is allowed")
 	fs.DurationVar(&limit, "for", 10*time.Minute, "stop after this long")
 	if err := fs.Parse(args); err != nil {
@@ -243,7 +245,7 @@ func naive(ctx context.Context, args []string) error {
 	if err != nil || host != "127.0.0.1" {
 		return fmt.Errorf("naive: --addr must be 127.0.0.1:PORT, got %q", addr)
 	}
-	n, err := load.NewNaive()
+	n, err := load.NewNaive(frame)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,8 @@ import (
 
 // Naive is the reference the WebRTC figures are measured against: what a
 // pion user would write first. One TrackLocalStaticSample shared by every
-// peer, written every 20 ms by one goroutine; pion's defaults (its default
+// peer, written every 20 ms by one goroutine (a packet's length can be
+// set, to tell what a longer packet alone buys); pion's defaults (its default
 // codecs and interceptors, a UDP port per peer); the answer sent once ICE
 // gathering is complete. It speaks just enough of onair's WebSocket
 // protocol for the load tool's WebRTC listeners (webrtc:offer →
@@ -32,6 +33,7 @@ import (
 // about the size of onair's), sent again and again: the reference pays no
 // decoding or encoding, which onair's figures include.
 type Naive struct {
+	frame time.Duration // of each packet
 	api   *webrtc.API
 	track *webrtc.TrackLocalStaticSample
 	up    websocket.Upgrader
@@ -40,8 +42,16 @@ type Naive struct {
 	peers map[*webrtc.PeerConnection]struct{}
 }
 
-// NewNaive makes the reference server's pion API and its one track.
-func NewNaive() (*Naive, error) {
+// NewNaive makes the reference server's pion API and its one track, sending
+// Opus packets of frame (20, 40 or 60 ms; 0 means 20, pion's and the
+// browsers' usual).
+func NewNaive(frame time.Duration) (*Naive, error) {
+	if frame == 0 {
+		frame = 20 * time.Millisecond
+	}
+	if frame != 20*time.Millisecond && frame != 40*time.Millisecond && frame != 60*time.Millisecond {
+		return nil, fmt.Errorf("load: naive packets of %v: want 20, 40 or 60 ms", frame)
+	}
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("load: naive codecs: %w", err)
@@ -57,15 +67,16 @@ func NewNaive() (*Naive, error) {
 		return nil, fmt.Errorf("load: naive track: %w", err)
 	}
 	return &Naive{
+		frame: frame,
 		api:   webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)),
 		track: track,
 		peers: map[*webrtc.PeerConnection]struct{}{},
 	}, nil
 }
 
-// Serve serves ln until ctx ends, writing the track every 20 ms.
+// Serve serves ln until ctx ends, writing the track once a packet.
 func (n *Naive) Serve(ctx context.Context, ln net.Listener) error {
-	pkt, err := opusPacket()
+	pkt, err := opusPacket(n.frame)
 	if err != nil {
 		return err
 	}
@@ -75,14 +86,14 @@ func (n *Naive) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(20 * time.Millisecond)
+		t := time.NewTicker(n.frame)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				_ = n.track.WriteSample(media.Sample{Data: pkt, Duration: 20 * time.Millisecond})
+				_ = n.track.WriteSample(media.Sample{Data: pkt, Duration: n.frame})
 			}
 		}
 	})
@@ -207,7 +218,8 @@ func (n *Naive) answer(offer string) (*webrtc.PeerConnection, string, error) {
 }
 
 // opusPacket encodes 20 ms of a sawtooth at 96 kbit/s.
-func opusPacket() ([]byte, error) {
+func opusPacket(frame time.Duration) ([]byte, error) {
+	samples := int(48000 * frame / time.Second)
 	enc, err := gopus.NewEncoder(gopus.EncoderConfig{SampleRate: 48000, Channels: 2, Application: gopus.ApplicationAudio})
 	if err != nil {
 		return nil, fmt.Errorf("load: opus encoder: %w", err)
@@ -215,10 +227,10 @@ func opusPacket() ([]byte, error) {
 	if err := enc.SetBitrate(96000); err != nil {
 		return nil, fmt.Errorf("load: opus bitrate: %w", err)
 	}
-	if err := enc.SetFrameSize(960); err != nil {
+	if err := enc.SetFrameSize(samples); err != nil {
 		return nil, fmt.Errorf("load: opus frame: %w", err)
 	}
-	pcm := make([]float32, 960*2)
+	pcm := make([]float32, samples*2)
 	for i := range pcm {
 		pcm[i] = float32(i%96) / 96
 	}

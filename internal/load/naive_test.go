@@ -10,7 +10,7 @@ import (
 )
 
 func TestNaiveServesWebRTCListeners(t *testing.T) {
-	n, err := NewNaive()
+	n, err := NewNaive(60 * time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +43,9 @@ func TestNaiveServesWebRTCListeners(t *testing.T) {
 		defer l.Close()
 		ls = append(ls, l)
 	}
+	if _, err := NewNaive(30 * time.Millisecond); err == nil {
+		t.Error("a 30 ms packet was taken")
+	}
 	for _, l := range ls {
 		for l.Packets() < 10 {
 			select {
@@ -50,6 +53,9 @@ func TestNaiveServesWebRTCListeners(t *testing.T) {
 				t.Fatalf("a listener got %d packets", l.Packets())
 			case <-time.After(20 * time.Millisecond):
 			}
+		}
+		if d := l.PacketDuration(); d != 60*time.Millisecond {
+			t.Errorf("packets of %v, want the 60 ms asked for", d)
 		}
 	}
 }
