@@ -72,7 +72,7 @@ func (in *Ingester) check(ctx context.Context, name string, f *os.File, size int
 	if expect >= 0 {
 		// Refuse what the headers already condemn, before decoding.
 		d := frameDuration(expect, t.SampleRate)
-		if err := in.checkLength(name, d, size, t.Bitrate); err != nil {
+		if err := in.checkLength(name, d, size, t.Bitrate, t.SampleRate); err != nil {
 			return onair.Track{}, nil, err
 		}
 	}
@@ -99,7 +99,7 @@ func (in *Ingester) check(ctx context.Context, name string, f *os.File, size int
 		t.Duration = frameDuration(frames, t.SampleRate)
 		t.Bitrate = int(float64(size) * 8 / t.Duration.Seconds())
 		if expect < 0 {
-			if err := in.checkLength(name, t.Duration, size, t.Bitrate); err != nil {
+			if err := in.checkLength(name, t.Duration, size, t.Bitrate, t.SampleRate); err != nil {
 				return onair.Track{}, nil, err
 			}
 		}
@@ -109,9 +109,9 @@ func (in *Ingester) check(ctx context.Context, name string, f *os.File, size int
 }
 
 // checkLength refuses a track too short to air, too long to decode, or
-// whose bitrate is so low that its decoding costs far more than its bytes
-// suggest. bitrate 0 means "from size and d".
-func (in *Ingester) checkLength(name string, d time.Duration, size int64, bitrate int) error {
+// whose bitrate is so low for its sample rate that its decoding costs far
+// more than its bytes suggest. bitrate 0 means "from size and d".
+func (in *Ingester) checkLength(name string, d time.Duration, size int64, bitrate, rate int) error {
 	if d < MinDuration {
 		return onair.Errorf(onair.EUnprocessable,
 			"%s: too short to play (%.2f s of audio, at least %.1f s needed)",
@@ -120,9 +120,10 @@ func (in *Ingester) checkLength(name string, d time.Duration, size int64, bitrat
 	if bitrate == 0 {
 		bitrate = int(float64(size) * 8 / d.Seconds())
 	}
-	if bitrate < MinBitrate {
+	if floor := minBitrate(rate); bitrate < floor {
 		return onair.Errorf(onair.EUnprocessable,
-			"%s: bitrate too low (%d kbit/s; at least %d kbit/s needed)", name, bitrate/1000, MinBitrate/1000)
+			"%s: bitrate too low (%d kbit/s; at least %d kbit/s needed at %d Hz)",
+			name, bitrate/1000, floor/1000, rate)
 	}
 	if d > in.maxDuration() {
 		return in.tooLong(name)
@@ -266,7 +267,6 @@ func probeError(name string, err error) error {
 	case errors.Is(err, mp3.ErrNoFrames):
 		code, msg = onair.EUnsupported, "not an MP3 file"
 	case errors.Is(err, mp3.ErrNoAudio),
-		errors.Is(err, mp3.ErrMPEG25),
 		errors.Is(err, mp3.ErrLayer),
 		errors.Is(err, mp3.ErrFreeFormat),
 		errors.Is(err, mp3.ErrMixedFormat):
@@ -280,7 +280,7 @@ func probeError(name string, err error) error {
 // sentinelText is the text of the mp3 sentinel in err: the detail around
 // it (offsets) is for logs, not users.
 func sentinelText(err error) string {
-	for _, s := range []error{mp3.ErrNoAudio, mp3.ErrMPEG25, mp3.ErrLayer, mp3.ErrFreeFormat, mp3.ErrMixedFormat} {
+	for _, s := range []error{mp3.ErrNoAudio, mp3.ErrLayer, mp3.ErrFreeFormat, mp3.ErrMixedFormat} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}

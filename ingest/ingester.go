@@ -41,11 +41,23 @@ const MinDuration = 500 * time.Millisecond
 // at 128 kbit/s, and a bound on the decoding work of one upload.
 const DefaultMaxDuration = 4 * time.Hour
 
-// MinBitrate is the lowest average bitrate accepted, bit/s. Decoding
-// costs per second of audio, not per byte: 1 MB of 8 kbit/s MPEG-2
-// frames is 17 minutes to decode. Below this no music is fit to air, and
-// such files are refused after the header scan, before any decoding.
+// MinBitrate is the lowest average bitrate accepted at 44.1 kHz and
+// above, bit/s. Decoding costs per sample, not per byte: 1 MB of 8 kbit/s
+// MPEG-2 frames at 24 kHz is 17 minutes to decode. Below a sample rate of
+// 44.1 kHz the floor falls with the rate (13 kbit/s at 24 kHz, 4 at
+// 8 kHz), since a second of audio there is that much less to decode: an
+// 8 kHz MPEG-2.5 file at 16 kbit/s, a usual speech encoding, is accepted.
+// Files under the floor are refused after the header scan, before any
+// decoding.
 const MinBitrate = 24000
+
+// minBitrate is the floor at a sample rate: MinBitrate per 44.1 kHz.
+func minBitrate(rate int) int {
+	if rate <= 0 || rate >= 44100 {
+		return MinBitrate
+	}
+	return MinBitrate * rate / 44100
+}
 
 // pcmChunk is how much is decoded between two looks at the context, in
 // seconds: 0.1 s.

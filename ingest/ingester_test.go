@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,6 +66,9 @@ func TestIngestFixtures(t *testing.T) {
 		{"untagged.mp3", "untagged", "", "", 3030 * ms, 128000, 44100, 2},
 		{"xss.mp3", "<img src=x onerror=alert(1)>", "<script>alert(2)</script>", "", 3030 * ms, 128000, 44100, 2},
 		{"mono48-art.mp3", "Mono Art", "", "", 1032 * ms, 64000, 48000, 1},
+		// MPEG-2.5 (8 kHz): no Info frame, so ffprobe's 3.232 s is a guess
+		// from the size; 44 frames of 576 samples are 3.168 s.
+		{"mpeg25-8k.mp3", "MPEG 2.5", "", "", 3168 * ms, 16000, 8000, 1},
 		// WAV and FLAC: Bitrate is the file's average (0 here: checked
 		// against the size).
 		{"wav16-440.wav", "Wave 440", "Wav Artist", "Wav Album", 1000 * ms, 0, 44100, 2},
@@ -139,8 +143,6 @@ func TestIngestRejects(t *testing.T) {
 		msg      string // the message holds this
 		cause    error  // errors.Is(err, cause) when set
 	}{
-		{"mpeg-2.5", "mpeg25-8k.mp3", bytes.NewReader(fixture(t, "mpeg25-8k.mp3")), 0,
-			onair.EUnprocessable, "mpeg25-8k.mp3: MPEG-2.5 is not supported", mp3.ErrMPEG25},
 		{"short wav renamed", "x.mp3", bytes.NewReader(fixture(t, "not-mp3.wav")), 0,
 			onair.EUnprocessable, "x.mp3: too short to play (0.05 s", nil},
 		{"png", "cover.mp3", strings.NewReader("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06\x00\x00\x00\x5c\x72\xa8\x66"), 0,
@@ -239,6 +241,43 @@ func layer2() []byte {
 		out = append(out, f...)
 	}
 	return out
+}
+
+// TestIngestMPEG25: an 8 kHz MPEG-2.5 upload is analysed like any other:
+// its loudness is that of the mono 0.5 sine played on both channels,
+// -7.1 LUFS by ffmpeg's ebur128 (pan=stereo|c0=c0|c1=c0,ebur128).
+func TestIngestMPEG25(t *testing.T) {
+	in := &Ingester{MediaDir: t.TempDir()}
+	tr, err := in.Ingest(context.Background(), "low.mp3", bytes.NewReader(fixture(t, "mpeg25-8k.mp3")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.SampleRate != 8000 || tr.Duration != 3168*time.Millisecond {
+		t.Errorf("SampleRate %d, Duration %v; want 8000, 3.168s", tr.SampleRate, tr.Duration)
+	}
+	if tr.Analysis == nil {
+		t.Fatal("no analysis")
+	}
+	if l := tr.Analysis.Loudness; math.Abs(l-(-7.1)) > 0.2 {
+		t.Errorf("Loudness %.2f LUFS, ffmpeg says -7.1", l)
+	}
+	if tr.Analysis.CueIn > 100*time.Millisecond || tr.Analysis.CueOut < 3*time.Second {
+		t.Errorf("cues %v to %v: the tone fills the file", tr.Analysis.CueIn, tr.Analysis.CueOut)
+	}
+}
+
+// TestMinBitrate: the bitrate floor is per sample, so it falls with the
+// rate below 44.1 kHz, and no MPEG-2.5 bitrate (8 kbit/s and up) is under
+// it at 8 kHz.
+func TestMinBitrate(t *testing.T) {
+	for _, tt := range []struct{ rate, want int }{
+		{0, MinBitrate}, {48000, MinBitrate}, {44100, MinBitrate},
+		{32000, 17414}, {24000, 13061}, {22050, 12000}, {11025, 6000}, {8000, 4353},
+	} {
+		if got := minBitrate(tt.rate); got != tt.want {
+			t.Errorf("minBitrate(%d) = %d, want %d", tt.rate, got, tt.want)
+		}
+	}
 }
 
 // measure stops at the length limit and on a cancelled context.

@@ -115,7 +115,7 @@ func (d *mp3Decoder) decode() ([]float32, error) {
 }
 
 func (d *mp3Decoder) check(h mp3.Header) error {
-	if h.Layer != 3 || h.Version == mp3.MPEG25 {
+	if h.Layer != 3 {
 		return fmt.Errorf("live: mp3: MPEG %s layer %d audio: %w", h.Version, h.Layer, ErrUnsupported)
 	}
 	if !d.has {

@@ -134,6 +134,27 @@ func TestSourceTakesTheAirAndGivesItBack(t *testing.T) {
 	}
 }
 
+// TestMPEG25Source: a source sending 8 kHz MPEG-2.5 (16 kbit/s mono, as
+// low-bandwidth encoders do) is decoded and heard in the station's stream.
+func TestMPEG25Source(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	l := listen(t, ctx, e.srv.URL+"/stream/test")
+	startSource(t, e, sourceHead("PUT", "/stream/test", basic("deejay", "password1"), "audio/mpeg"),
+		frames(t, "mpeg25-8k.mp3"), 2000, false)
+	l.ReadUntil("the streamer's name as title", func() bool { _, ok := l.TitleAt("DJ Test", 0); return ok })
+	at, _ := l.TitleAt("DJ Test", 0)
+	const second = 16000 // the station's 128 kbit/s
+	l.ReadUntil("2 s of the source", func() bool { return int64(len(l.Audio)) >= at+2*second })
+	if f := audiotest.ToneOfMP3(t, l.Audio[at+second:at+2*second], 300, 440); f != 300 {
+		t.Fatalf("heard %v Hz, want the source's 300", f)
+	}
+	if st := e.r.Status("test"); st.Source == nil || st.Source.Kind != onair.LiveIcecast {
+		t.Fatalf("status while live: %+v", st.Source)
+	}
+}
+
 func TestSourceRefusals(t *testing.T) {
 	e := newEnv(t)
 	good := basic("deejay", "password1")

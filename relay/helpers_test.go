@@ -20,6 +20,7 @@ var fixtureTracks = map[string]onair.Track{
 	"tone440-320k.mp3":  {Title: "Tone 440 320k", Bitrate: 320000, SampleRate: 44100, Channels: 2, Duration: 5041 * time.Millisecond},
 	"tone550-mono.mp3":  {Title: "Tone 550 mono", Bitrate: 64000, SampleRate: 44100, Channels: 1, Duration: 6034 * time.Millisecond},
 	"tone700-mpeg2.mp3": {Title: "Tone 700 22k", Bitrate: 64000, SampleRate: 22050, Channels: 2, Duration: 5067 * time.Millisecond},
+	"mpeg25-8k.mp3":     {Title: "MPEG 2.5", Bitrate: 16000, SampleRate: 8000, Channels: 1, Duration: 3168 * time.Millisecond},
 }
 
 // mediaDir copies the named fixtures into a temp media directory and

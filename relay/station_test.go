@@ -181,6 +181,38 @@ func TestMixedFormatsPlayAsOneStreamWithTitlesAtTheFade(t *testing.T) {
 	}
 }
 
+// TestMPEG25TrackPlays: an 8 kHz MPEG-2.5 track (a 300 Hz sine at 0.5,
+// mono) is resampled into the station's 44.1 kHz stream at its level, and
+// the next track follows it.
+func TestMPEG25TrackPlays(t *testing.T) {
+	dir, tracks := mediaDir(t, "mpeg25-8k.mp3", "tone440.mp3")
+	r := &Relay{MediaDir: dir, ChunkDuration: 100 * time.Millisecond}
+	s := testStation(t, r, StationInfo{Slug: "t", Audio: onair.AudioSettings{SampleRate: 44100}}, tracks, PlayOptions{Loop: true})
+	tune(s, mountMP3)
+	drive(t, s, 5*time.Second, 20*time.Millisecond)
+
+	stream, titles, _ := heard(t, held(s, mountMP3))
+	pcm, rate, err := audiotest.DecodeMP3(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rate != 44100 {
+		t.Fatalf("the stream is at %d Hz, want the station's 44100", rate)
+	}
+	if f, share := toneAt(t, pcm, rate, 0.3, 2.8, 300, 440); f != 300 || share < 0.95 {
+		t.Fatalf("0.3-2.8 s: %v Hz (%.2f), want 300", f, share)
+	}
+	if r := audiotest.RMS(pcm[rate/2 : rate*5/2]); math.Abs(r-0.5/math.Sqrt2) > 0.05 {
+		t.Errorf("RMS %.3f, want a 0.5 sine's %.3f", r, 0.5/math.Sqrt2)
+	}
+	if f, share := toneAt(t, pcm, rate, 3.5, 4.5, 300, 440); f != 440 || share < 0.95 {
+		t.Fatalf("3.5-4.5 s: %v Hz (%.2f), want the next track's 440", f, share)
+	}
+	if len(titles) < 2 || titles[0] != "MPEG 2.5" || titles[1] != "Test Artist - Tone 440" {
+		t.Fatalf("titles %q", titles)
+	}
+}
+
 func TestLoudnessNormalisationEvensOutTracks(t *testing.T) {
 	dir, tracks := mediaDir(t, "tone440.mp3", "tone880.mp3")
 	// Pretend track 2 was measured 12 LU louder than track 1.

@@ -39,7 +39,7 @@ lame --quiet -V 2 --add-id3v2 --id3v2-only --tt "Tone 1000 VBR" --ta "Test Artis
 tone 700 22050 2 5 "$tmp/700.wav"
 lame --quiet -b 64 --cbr --resample 22.05 --tt "Tone 700 MPEG-2" --ta "Test Artist" "$tmp/700.wav" tone700-mpeg2.mp3
 
-# MPEG-2.5 (8 kHz), which go-mp3 cannot decode: must be rejected clearly.
+# MPEG-2.5 (8 kHz, 16 kbit/s mono): plays like any other MP3 (audio/mp3dec).
 tone 300 8000 1 3 "$tmp/300.wav"
 lame --quiet -b 16 --cbr --resample 8 --tt "MPEG 2.5" "$tmp/300.wav" mpeg25-8k.mp3
 

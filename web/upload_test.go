@@ -64,6 +64,23 @@ func TestUploadGoodAndBad(t *testing.T) {
 	}
 }
 
+// TestUploadMPEG25: an 8 kHz MPEG-2.5 file (16 kbit/s mono, a usual
+// speech encoding) is a track like any other.
+func TestUploadMPEG25(t *testing.T) {
+	e := newEnv(t)
+	resp, body := e.upload("owner", e.slug, file("low.mp3", fixture(t, "mpeg25-8k.mp3")))
+	m := want(t, resp, body, http.StatusCreated)
+	tracks := objects(t, m, "tracks")
+	if len(tracks) != 1 {
+		t.Fatalf("tracks %v, want 1", tracks)
+	}
+	tr := tracks[0]
+	checkTrack(t, tr)
+	if tr["filename"] != "low.mp3" || tr["title"] != "MPEG 2.5" || tr["bitrate"] != 16000.0 || tr["sample_rate"] != 8000.0 || tr["channels"] != 1.0 || tr["duration_ms"] != 3168.0 {
+		t.Errorf("track %v", tr)
+	}
+}
+
 func TestUploadRejections(t *testing.T) {
 	e := newEnv(t)
 	e.addTracks("tone440.mp3")
@@ -79,9 +96,9 @@ func TestUploadRejections(t *testing.T) {
 		{"png", []filePart{file("cover.mp3", pngBytes)}, http.StatusUnsupportedMediaType},
 		{"text", []filePart{file("notes.mp3", []byte(strings.Repeat("just some text\n", 100)))}, http.StatusUnsupportedMediaType},
 		{"empty", []filePart{file("empty.mp3", nil)}, 0},
-		{"mpeg 2.5", []filePart{file("low.mp3", fixture(t, "mpeg25-8k.mp3"))}, http.StatusUnprocessableEntity},
 		{"truncated", []filePart{file("cut.mp3", mp3[:100])}, 0},
-		{"two bad", []filePart{file("a.mp3", pngBytes), file("b.mp3", fixture(t, "mpeg25-8k.mp3"))}, http.StatusUnsupportedMediaType},
+		// One 415 and one 422: the first file's status.
+		{"two bad", []filePart{file("a.mp3", pngBytes), file("b.mp3", fixture(t, "not-mp3.wav"))}, http.StatusUnsupportedMediaType},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			resp, body := e.upload("owner", e.slug, c.parts...)

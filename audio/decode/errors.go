@@ -8,9 +8,9 @@ var (
 	// ErrUnknownFormat: the format is none of MP3, WAV and FLAC.
 	ErrUnknownFormat = errors.New("not an MP3, WAV or FLAC file")
 	// ErrUnsupported: the file is a known container holding an encoding
-	// this package does not decode (float WAV, 8-bit PCM, ADPCM, MPEG-2.5,
-	// more than two channels...). The error is an *UnsupportedError that
-	// names it.
+	// this package does not decode (float WAV, 8-bit PCM, ADPCM, MPEG
+	// layer I or II, more than two channels...). The error is an
+	// *UnsupportedError that names it.
 	ErrUnsupported = errors.New("unsupported audio encoding")
 	// ErrNoAudio: the file has the right container but no audio in it.
 	ErrNoAudio = errors.New("no audio in the file")

@@ -132,10 +132,7 @@ func (m *mp3Stream) decodeNext() error {
 // scanner lets through but onair does not play.
 func (m *mp3Stream) check(fr mp3.Frame) error {
 	h := fr.Header
-	switch {
-	case h.Version == mp3.MPEG25:
-		return unsupported("MPEG-2.5 audio (MP3 at 8, 11.025 or 12 kHz)")
-	case h.Layer != 3:
+	if h.Layer != 3 {
 		return unsupported(fmt.Sprintf("MPEG layer %d audio", h.Layer))
 	}
 	if !m.hasFirst {

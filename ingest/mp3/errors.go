@@ -14,8 +14,6 @@ var (
 	// at the start, or only a Xing/Info frame) but holds no complete audio
 	// frame: typically a file cut short.
 	ErrNoAudio = errors.New("no complete MPEG audio frame (truncated or damaged file)")
-	// ErrMPEG25 is refused because the decoder cannot play it.
-	ErrMPEG25 = errors.New("MPEG-2.5 is not supported")
 	// ErrLayer: MPEG layer I and II are valid audio but not MP3.
 	ErrLayer = errors.New("only MPEG layer III (MP3) is supported")
 	// ErrFreeFormat: bitrate index 0 gives no frame size to sync on.

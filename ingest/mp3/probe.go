@@ -35,9 +35,9 @@ type Info struct {
 }
 
 // Probe scans the whole stream r and checks that it is one a station can
-// play: MPEG-1 or MPEG-2 layer III with one version and sample rate
-// throughout. Its errors wrap ErrNoFrames, ErrNoAudio, ErrMPEG25,
-// ErrLayer, ErrFreeFormat, ErrMixedFormat, or a read error.
+// play: MPEG-1, MPEG-2 or MPEG-2.5 layer III with one version and sample
+// rate throughout. Its errors wrap ErrNoFrames, ErrNoAudio, ErrLayer,
+// ErrFreeFormat, ErrMixedFormat, or a read error.
 func Probe(r io.Reader) (Info, error) {
 	var s Scanner
 	s.Reset(r)
@@ -60,9 +60,6 @@ func probe(s *Scanner) (Info, error) {
 			return Info{}, fmt.Errorf("mp3: probe: %w", err)
 		}
 		h := f.Header
-		if h.Version == MPEG25 {
-			return Info{}, fmt.Errorf("mp3: frame at offset %d is %s: %w", f.Offset, h.Version, ErrMPEG25)
-		}
 		if h.Layer != 3 {
 			return Info{}, fmt.Errorf("mp3: frame at offset %d is layer %d: %w", f.Offset, h.Layer, ErrLayer)
 		}
