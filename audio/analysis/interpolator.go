@@ -49,7 +49,10 @@ type Interpolator struct {
 	// run[InterpolatorTaps-1-i].
 	fold [3 * InterpolatorTaps / 2]float32
 
-	energy [peakBlock + 1]float64 // PeakAbove's scratch
+	// energy[i] is the energy of the first i second differences of the
+	// block of w that Peaks and PeakAbove are at: run j's is
+	// energy[j+InterpolatorTaps-2] - energy[j].
+	energy [peakBlock + InterpolatorTaps]float64
 }
 
 // peakBlock is how many runs share PeakAbove's first, coarse bound.
@@ -182,12 +185,15 @@ func (ip *Interpolator) PeakAbove(w []float32, floor float32) float32 {
 		if float64(m)*ip.Gain <= float64(floor) {
 			continue
 		}
-		runs := ip.curveEnergy(w[b:e])
-		for j := range runs {
-			if ip.below(w[b+j+Centre], w[b+j+Centre+1], ip.energy[j], floor, m) {
+		blk := w[b:e]
+		energy := ip.curveEnergy(blk)
+		for j := range len(blk) - InterpolatorTaps + 1 {
+			run := (*[InterpolatorTaps]float32)(blk[j:])
+			e2 := energy[j+InterpolatorTaps-2] - energy[j]
+			if ip.below(run[Centre], run[Centre+1], e2, floor, m) {
 				continue
 			}
-			floor = max(floor, ip.RunPeak(w[b+j:b+j+InterpolatorTaps]))
+			floor = max(floor, ip.RunPeak(run[:]))
 		}
 	}
 	return floor
@@ -205,13 +211,16 @@ func (ip *Interpolator) Peaks(w []float32, floor float32, out []float32) {
 		if float64(m)*ip.Gain <= float64(floor) {
 			continue
 		}
-		runs := ip.curveEnergy(w[b:e])
-		for j := range runs {
-			x0, x1 := w[b+j+Centre], w[b+j+Centre+1]
-			if ip.below(x0, x1, ip.energy[j], floor, m) {
+		blk := w[b:e]
+		energy := ip.curveEnergy(blk)
+		o := out[b : b+len(blk)-InterpolatorTaps+1]
+		for j := range o {
+			run := (*[InterpolatorTaps]float32)(blk[j:])
+			e2 := energy[j+InterpolatorTaps-2] - energy[j]
+			if ip.below(run[Centre], run[Centre+1], e2, floor, m) {
 				continue
 			}
-			out[b+j] = max(out[b+j], abs32(x0), ip.RunPeak(w[b+j:b+j+InterpolatorTaps]))
+			o[j] = max(o[j], abs32(run[Centre]), ip.RunPeak(run[:]))
 		}
 	}
 }
@@ -222,39 +231,31 @@ func (ip *Interpolator) Peaks(w []float32, floor float32, out []float32) {
 // of RunPeak may exceed the exact value by a few 1e-6 of m: that is
 // allowed for too.
 func (ip *Interpolator) below(x0, x1 float32, e2 float64, floor, m float32) bool {
-	a := float64(max(abs32(x0), abs32(x1)))
-	rest := float64(floor) - a - ip.Slope*math.Abs(float64(x1)-float64(x0)) - 4e-6*float64(m)
+	rest := float64(floor) - float64(max(abs32(x0), abs32(x1))) -
+		ip.Slope*float64(abs32(x1-x0)) - 4e-6*float64(m)
 	return rest > 0 && ip.Curve*ip.Curve*e2 <= rest*rest
 }
 
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
 
-// curveEnergy fills ip.energy with the energy of the second differences
-// inside each run of w (at most peakBlock runs), and returns how many
-// runs there are. A run's InterpolatorTaps samples have
-// InterpolatorTaps-2 second differences, centred on its inner samples.
-func (ip *Interpolator) curveEnergy(w []float32) int {
-	runs := len(w) - InterpolatorTaps + 1
-	if runs <= 0 {
-		return 0
+// curveEnergy fills ip.energy with the running energy of w's second
+// differences (see energy) and returns it: len(w)-1 entries, the first 0.
+func (ip *Interpolator) curveEnergy(w []float32) []float64 {
+	if len(w) < 3 {
+		return nil
 	}
-	var d2 [peakBlock + InterpolatorTaps]float64
-	n := len(w) - 2
-	for i := range n {
-		d := float64(w[i]) - 2*float64(w[i+1]) + float64(w[i+2])
-		d2[i] = d * d
-	}
-	// Run j's second differences are d2[j : j+InterpolatorTaps-2].
+	energy := ip.energy[:len(w)-1]
+	energy[0] = 0
 	var acc float64
-	for i := range InterpolatorTaps - 2 {
-		acc += d2[i]
+	x0, x1 := float64(w[0]), float64(w[1])
+	for i, v := range w[2:] {
+		x2 := float64(v)
+		d := x0 - 2*x1 + x2
+		acc += d * d
+		energy[i+1] = acc
+		x0, x1 = x1, x2
 	}
-	ip.energy[0] = acc
-	for j := 1; j < runs; j++ {
-		acc += d2[j+InterpolatorTaps-3] - d2[j-1]
-		ip.energy[j] = max(acc, 0)
-	}
-	return runs
+	return energy
 }
 
 // maxAbs returns the largest |x|. The magnitudes of finite floats order as
