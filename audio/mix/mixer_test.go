@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/onairfm/onair"
@@ -144,5 +145,44 @@ func TestUnplayableItemIsSilentAndReportedOnce(t *testing.T) {
 	}
 	if errs != 1 {
 		t.Fatalf("OnError called %d times, want 1", errs)
+	}
+}
+
+// envelope is the fade envelope as defined, a sin and a cos per frame:
+// what fadeGains computes by rotation.
+func envelope(it *Item, k int64) float32 {
+	g := 1.0
+	if k < it.FadeIn {
+		g *= math.Sin(math.Pi / 2 * (float64(k) + 0.5) / float64(it.FadeIn))
+	}
+	if out := it.Length - it.FadeOut; k >= out && it.FadeOut > 0 {
+		g *= math.Cos(math.Pi / 2 * (float64(k-out) + 0.5) / float64(it.FadeOut))
+	}
+	return float32(g)
+}
+
+func TestFadeGainsMatchEnvelope(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	for n := range 2000 {
+		it := &Item{Length: 1 + rng.Int64N(400000), Gain: float32(0.1 + rng.Float64()*3)}
+		if n%4 != 0 {
+			it.FadeIn = rng.Int64N(it.Length + 1)
+		}
+		if n%3 != 0 {
+			it.FadeOut = rng.Int64N(it.Length + 1)
+		}
+		g := make([]float32, 1+rng.IntN(fadeChunk))
+		k := rng.Int64N(it.Length)
+		if n%2 == 0 && it.FadeOut > 0 { // around the fade-out's start
+			k = max(0, it.Length-it.FadeOut-int64(rng.IntN(len(g))))
+		}
+		g = g[:min(int64(len(g)), it.Length-k)]
+		it.fadeGains(k, g)
+		for f, got := range g {
+			want := it.Gain * envelope(it, k+int64(f))
+			if math.Abs(float64(got-want)) > 1e-6 {
+				t.Fatalf("item %+v frame %d: gain %.9f, want %.9f", it, k+int64(f), got, want)
+			}
+		}
 	}
 }
