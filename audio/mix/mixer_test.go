@@ -186,3 +186,50 @@ func TestFadeGainsMatchEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// pcmSource plays a fixed buffer of stereo frames, over and over.
+type pcmSource struct {
+	rate int
+	pcm  []float32
+	pos  int
+}
+
+func (s *pcmSource) SampleRate() int { return s.rate }
+func (s *pcmSource) Channels() int   { return 2 }
+func (s *pcmSource) SeekFrame(f int64) error {
+	s.pos = int(f*2) % len(s.pcm)
+	return nil
+}
+func (s *pcmSource) Close() error { return nil }
+func (s *pcmSource) Read(dst []float32) (int, error) {
+	n := 0
+	for n < len(dst)-1 {
+		c := copy(dst[n:], s.pcm[s.pos:])
+		c -= c % 2
+		n += c
+		s.pos = (s.pos + c) % len(s.pcm)
+	}
+	return n, nil
+}
+
+// BenchmarkRenderCrossfade is the mixer's own work during a crossfade:
+// two items at the mix rate (no resampling, no limiter), both fading over
+// the whole of the 10 s rendered, in 1024-frame blocks.
+func BenchmarkRenderCrossfade(b *testing.B) {
+	const rate = 44100
+	pcm := make([]float32, 2*rate)
+	for i := range pcm {
+		pcm[i] = float32(math.Sin(float64(i) * 0.01))
+	}
+	open := func(onair.Track) (Source, error) { return &pcmSource{rate: rate, pcm: pcm}, nil }
+	out := make([]float32, 1024*Channels)
+	for b.Loop() {
+		m := Mixer{Rate: rate, Open: open}
+		m.Add(&Item{Track: onair.Track{ID: 1}, Length: 10 * rate, FadeOut: 10 * rate, Gain: 0.8})
+		m.Add(&Item{Track: onair.Track{ID: 2}, Length: 10 * rate, FadeIn: 10 * rate, Gain: 1.2})
+		for at := int64(0); at < 10*rate; at += 1024 {
+			m.Render(out, at)
+		}
+		m.Close()
+	}
+}
