@@ -86,6 +86,64 @@ type Mixer struct {
 	OnError func(t onair.Track, err error)
 
 	items []*Item
+	spare spare
+}
+
+// spare keeps what forgotten items decoded and resampled with, for the
+// items after them: a station adds an item per track, and each would
+// otherwise allocate a resampler and its buffers (some 100 KB per item).
+type spare struct {
+	res  []*resample.Resampler
+	bufs [][]float32
+}
+
+// maxSpare bounds each free list: a timeline rarely has more than two or
+// three items sounding at once.
+const maxSpare = 4
+
+func (s *spare) put(it *Item) {
+	if it.res != nil && len(s.res) < maxSpare {
+		s.res = append(s.res, it.res)
+	}
+	for _, b := range [][]float32{it.in, it.rs, it.staged} {
+		if cap(b) > 0 && len(s.bufs) < 3*maxSpare {
+			s.bufs = append(s.bufs, b[:0])
+		}
+	}
+	it.res, it.in, it.rs, it.staged = nil, nil, nil, nil
+}
+
+// resampler returns a resampler from rate to out for ch channels, a spare
+// one when there is one of ch channels.
+func (s *spare) resampler(rate, out, ch int) (*resample.Resampler, error) {
+	for i, r := range s.res {
+		if r.Channels() != ch {
+			continue
+		}
+		if err := r.SetInputRate(rate); err != nil {
+			return nil, fmt.Errorf("mix: %w", err)
+		}
+		r.Reset()
+		s.res = append(s.res[:i], s.res[i+1:]...)
+		return r, nil
+	}
+	r, err := resample.New(rate, out, ch)
+	if err != nil {
+		return nil, fmt.Errorf("mix: %w", err)
+	}
+	return r, nil
+}
+
+// buf returns an empty slice of capacity at least n, a spare one when one
+// is big enough.
+func (s *spare) buf(n int) []float32 {
+	for i, b := range s.bufs {
+		if cap(b) >= n {
+			s.bufs = append(s.bufs[:i], s.bufs[i+1:]...)
+			return b
+		}
+	}
+	return make([]float32, 0, n)
 }
 
 // Add puts it on the timeline.
@@ -103,6 +161,7 @@ func (m *Mixer) Forget(at int64) {
 	for _, it := range m.items {
 		if it.End() <= at {
 			it.close()
+			m.spare.put(it)
 			continue
 		}
 		kept = append(kept, it)
@@ -249,7 +308,7 @@ func (m *Mixer) position(it *Item, k int64) {
 			it.src, it.srcRate = it.Live, it.Live.SampleRate()
 		}
 		if it.res == nil {
-			res, err := resample.New(it.srcRate, m.Rate, it.src.Channels())
+			res, err := m.spare.resampler(it.srcRate, m.Rate, it.src.Channels())
 			if err != nil {
 				m.fail(it, err)
 				return
@@ -277,7 +336,7 @@ func (m *Mixer) position(it *Item, k int64) {
 		return
 	}
 	if it.res == nil {
-		res, err := resample.New(it.srcRate, m.Rate, it.src.Channels())
+		res, err := m.spare.resampler(it.srcRate, m.Rate, it.src.Channels())
 		if err != nil {
 			m.fail(it, err)
 			return
@@ -296,7 +355,7 @@ func (m *Mixer) fill(it *Item, frames int) error {
 	for !it.done && len(it.staged) < frames*Channels {
 		ch := it.src.Channels()
 		if cap(it.in) < readBlock*ch {
-			it.in = make([]float32, readBlock*ch)
+			it.in = m.spare.buf(readBlock * ch)
 		}
 		n, err := it.src.Read(it.in[:readBlock*ch])
 		if n > 0 {
@@ -321,7 +380,10 @@ func (m *Mixer) stage(it *Item, in []float32, ch int) {
 	frames := len(in) / ch
 	need := it.res.MaxOut(frames) * ch
 	if cap(it.rs) < need {
-		it.rs = make([]float32, need)
+		it.rs = m.spare.buf(need)
+	}
+	if it.staged == nil {
+		it.staged = m.spare.buf(need * Channels / ch)
 	}
 	got := it.res.Process(in, it.rs[:need])
 	out := it.rs[:got*ch]

@@ -233,3 +233,44 @@ func BenchmarkRenderCrossfade(b *testing.B) {
 		m.Close()
 	}
 }
+
+// A forgotten item's resampler and buffers serve later items: what those
+// render is exactly what a fresh mixer renders for them.
+func TestForgottenItemsBuffersReused(t *testing.T) {
+	const rate = 48000
+	later := func() []*Item {
+		return []*Item{
+			{Track: onair.Track{ID: 2, SampleRate: 22050}, Start: rate, Length: rate, FadeIn: rate / 4, Gain: 0.7},
+			{Track: onair.Track{ID: 3, SampleRate: 44100, Channels: 1}, Start: rate, Length: rate, Gain: 0.5},
+		}
+	}
+	render := func(m *Mixer) []float32 {
+		out := make([]float32, rate*Channels)
+		for at := int64(rate); at < 2*rate; at += 1000 {
+			m.Render(out[(at-rate)*Channels:(at-rate+1000)*Channels], at)
+		}
+		return out
+	}
+	used := &Mixer{Rate: rate, Open: tones(nil)}
+	used.Add(&Item{Track: onair.Track{ID: 1, SampleRate: 44100}, Length: rate / 2, Gain: 1})
+	used.Add(&Item{Track: onair.Track{ID: 4, SampleRate: 32000, Channels: 1}, Length: rate / 2, Gain: 1})
+	used.Render(make([]float32, rate/2*Channels), 0)
+	used.Forget(rate)
+	if len(used.spare.res) != 2 || len(used.spare.bufs) == 0 {
+		t.Fatalf("spare after Forget: %d resamplers, %d buffers", len(used.spare.res), len(used.spare.bufs))
+	}
+	fresh := &Mixer{Rate: rate, Open: tones(nil)}
+	for i, it := range later() {
+		used.Add(it)
+		fresh.Add(later()[i])
+	}
+	got, want := render(used), render(fresh)
+	if len(used.spare.res) != 0 {
+		t.Errorf("%d spare resamplers left unused", len(used.spare.res))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("sample %d: %v after reuse, %v fresh", i, got[i], want[i])
+		}
+	}
+}
