@@ -43,6 +43,8 @@ type Interpolator struct {
 	// on music and tones, whose second differences are small where the
 	// signal is loud.
 	Slope, Curve float64
+	slope32      float32 // Slope, for below
+	curve2       float64 // Curve squared, for below
 
 	// fold is the 4x filter folded on its symmetry (see RunPeak):
 	// fold[3*i:3*i+3] weigh the sum and difference of run[i] and
@@ -115,6 +117,7 @@ func NewInterpolator(rate int) *Interpolator {
 	ip.Gain *= 1 + 1e-5
 	ip.Slope *= 1 + 1e-5
 	ip.Curve *= 1 + 1e-5
+	ip.slope32, ip.curve2 = float32(ip.Slope), ip.Curve*ip.Curve
 	if f == 4 {
 		// h even makes phase 3 phase 1 reversed and phase 2 its own
 		// reverse: with s = run[i]+run[23-i] and d = run[i]-run[23-i],
@@ -190,7 +193,7 @@ func (ip *Interpolator) PeakAbove(w []float32, floor float32) float32 {
 		for j := range len(blk) - InterpolatorTaps + 1 {
 			run := (*[InterpolatorTaps]float32)(blk[j:])
 			e2 := energy[j+InterpolatorTaps-2] - energy[j]
-			if ip.below(run[Centre], run[Centre+1], e2, floor, m) {
+			if ip.below(run[Centre], run[Centre+1], e2, slack(floor, m)) {
 				continue
 			}
 			floor = max(floor, ip.RunPeak(run[:]))
@@ -214,10 +217,11 @@ func (ip *Interpolator) Peaks(w []float32, floor float32, out []float32) {
 		blk := w[b:e]
 		energy := ip.curveEnergy(blk)
 		o := out[b : b+len(blk)-InterpolatorTaps+1]
+		sl := slack(floor, m)
 		for j := range o {
 			run := (*[InterpolatorTaps]float32)(blk[j:])
 			e2 := energy[j+InterpolatorTaps-2] - energy[j]
-			if ip.below(run[Centre], run[Centre+1], e2, floor, m) {
+			if ip.below(run[Centre], run[Centre+1], e2, sl) {
 				continue
 			}
 			o[j] = max(o[j], abs32(run[Centre]), ip.RunPeak(run[:]))
@@ -225,16 +229,21 @@ func (ip *Interpolator) Peaks(w []float32, floor float32, out []float32) {
 	}
 }
 
-// below reports whether a run whose middle samples are x0 and x1, whose
-// second differences have energy e2 and whose largest |sample| is m
-// cannot interpolate above floor (see Slope and Curve). The float32 sums
-// of RunPeak may exceed the exact value by a few 1e-6 of m: that is
-// allowed for too.
-func (ip *Interpolator) below(x0, x1 float32, e2 float64, floor, m float32) bool {
-	rest := float64(floor) - float64(max(abs32(x0), abs32(x1))) -
-		ip.Slope*float64(abs32(x1-x0)) - 4e-6*float64(m)
-	return rest > 0 && ip.Curve*ip.Curve*e2 <= rest*rest
+// below reports whether a run whose middle samples are x0 and x1 and
+// whose second differences have energy e2 cannot interpolate above
+// floor, given as slack(floor, m) (see Slope and Curve). It is in
+// float32 where the slack covers the rounding, and small enough to be
+// inlined: it runs for every run of a loud block.
+func (ip *Interpolator) below(x0, x1 float32, e2 float64, slack float32) bool {
+	rest := slack - max(abs32(x0), abs32(x1)) - ip.slope32*abs32(x1-x0)
+	return rest > 0 && ip.curve2*e2 <= float64(rest)*float64(rest)
 }
+
+// slack is floor less what rounding can add to an interpolated value in a
+// block whose largest |sample| is m: RunPeak's float32 sums may exceed
+// the exact value by a few 1e-6 of m, and below's float32 arithmetic by
+// less (floor is under Gain*m wherever below is asked).
+func slack(floor, m float32) float32 { return floor - 4e-6*m }
 
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
 

@@ -136,7 +136,7 @@ func TestBelowNeverHidesAPeak(t *testing.T) {
 			peak := max(ip.RunPeak(run), abs32(run[Centre]))
 			e2 := curveE2(t, ip, run)
 			floor := peak * (1 - 1e-6)
-			if ip.below(run[Centre], run[Centre+1], e2, floor, maxAbs(run)) {
+			if ip.below(run[Centre], run[Centre+1], e2, slack(floor, maxAbs(run))) {
 				t.Fatalf("%d Hz run %d: peak %.7f skipped under floor %.7f: %v", rate, n, peak, floor, run)
 			}
 		}
@@ -172,7 +172,7 @@ func TestBelowWorstCase(t *testing.T) {
 				peak := ip.RunPeak(run)
 				e2 := curveE2(t, ip, run)
 				floor := peak * (1 - 1e-5)
-				if ip.below(run[Centre], run[Centre+1], e2, floor, maxAbs(run)) {
+				if ip.below(run[Centre], run[Centre+1], e2, slack(floor, maxAbs(run))) {
 					t.Errorf("%d Hz phase %d scale %g: peak %.7g skipped under floor %.7g", rate, p+1, scale, peak, floor)
 				}
 				// And for the phase that sets Curve, the bound is no more
@@ -202,7 +202,7 @@ func TestBelowSkipsAwayFromCrests(t *testing.T) {
 		energy := ip.curveEnergy(w)
 		for j := range len(w) - InterpolatorTaps + 1 {
 			e2 := energy[j+InterpolatorTaps-2] - energy[j]
-			if !ip.below(w[j+Centre], w[j+Centre+1], e2, floor, m) {
+			if !ip.below(w[j+Centre], w[j+Centre+1], e2, slack(floor, m)) {
 				computed++
 			}
 		}
