@@ -183,6 +183,14 @@ func (l *Limiter) block(pcm []float32, n int) {
 				pcm[i*ch+c] = v
 			}
 		}
+	} else if ch == 2 {
+		a, b := l.w[0][:n], l.w[1][:n]
+		out := pcm[:2*n]
+		for i, p := range peak {
+			g := l.gain(p)
+			out[2*i] = float32(g * float64(a[i]))
+			out[2*i+1] = float32(g * float64(b[i]))
+		}
 	} else {
 		for i, p := range peak {
 			g := l.gain(p)
@@ -204,18 +212,25 @@ func (l *Limiter) gain(p float32) float64 {
 	window := int64(l.look + 2*l.hold)
 	size := len(l.minGain)
 
-	// Sliding minimum of the required gain.
+	// Sliding minimum of the required gain. (Ring indices wrap by a
+	// compare, not %: this runs per frame.)
+	wrap := func(i int) int {
+		if i >= size {
+			i -= size
+		}
+		return i
+	}
 	if p > l.threshold {
 		g := l.threshold / p
-		for l.minLen > 0 && l.minGain[(l.minHead+l.minLen-1)%size] >= g {
+		for l.minLen > 0 && l.minGain[wrap(l.minHead+l.minLen-1)] >= g {
 			l.minLen--
 		}
-		i := (l.minHead + l.minLen) % size
+		i := wrap(l.minHead + l.minLen)
 		l.minFrame[i], l.minGain[i] = f, g
 		l.minLen++
 	}
 	for l.minLen > 0 && l.minFrame[l.minHead] <= f-window {
-		l.minHead = (l.minHead + 1) % size
+		l.minHead = wrap(l.minHead + 1)
 		l.minLen--
 	}
 	target := 1.0

@@ -291,6 +291,10 @@ func BenchmarkLimiter(b *testing.B) {
 		{"under ceiling", noise(44100*2*10, 0.12, 9)},
 		{"limiting", noise(44100*2*10, 0.5, 10)},
 		{"sine under ceiling", sine(44100, 2, 440, -3, 10)},
+		// The station's benchmark case: a tone whose samples reach just
+		// over the threshold, so that no bound can skip the runs near
+		// its crests.
+		{"sine at ceiling", sine(44100, 2, 440, -1, 10)},
 	} {
 		b.Run(sig.name, func(b *testing.B) {
 			l := New(44100, 2, ceiling)

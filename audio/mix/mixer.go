@@ -86,6 +86,64 @@ type Mixer struct {
 	OnError func(t onair.Track, err error)
 
 	items []*Item
+	spare spare
+}
+
+// spare keeps what forgotten items decoded and resampled with, for the
+// items after them: a station adds an item per track, and each would
+// otherwise allocate a resampler and its buffers (some 100 KB per item).
+type spare struct {
+	res  []*resample.Resampler
+	bufs [][]float32
+}
+
+// maxSpare bounds each free list: a timeline rarely has more than two or
+// three items sounding at once.
+const maxSpare = 4
+
+func (s *spare) put(it *Item) {
+	if it.res != nil && len(s.res) < maxSpare {
+		s.res = append(s.res, it.res)
+	}
+	for _, b := range [][]float32{it.in, it.rs, it.staged} {
+		if cap(b) > 0 && len(s.bufs) < 3*maxSpare {
+			s.bufs = append(s.bufs, b[:0])
+		}
+	}
+	it.res, it.in, it.rs, it.staged = nil, nil, nil, nil
+}
+
+// resampler returns a resampler from rate to out for ch channels, a spare
+// one when there is one of ch channels.
+func (s *spare) resampler(rate, out, ch int) (*resample.Resampler, error) {
+	for i, r := range s.res {
+		if r.Channels() != ch {
+			continue
+		}
+		if err := r.SetInputRate(rate); err != nil {
+			return nil, fmt.Errorf("mix: %w", err)
+		}
+		r.Reset()
+		s.res = append(s.res[:i], s.res[i+1:]...)
+		return r, nil
+	}
+	r, err := resample.New(rate, out, ch)
+	if err != nil {
+		return nil, fmt.Errorf("mix: %w", err)
+	}
+	return r, nil
+}
+
+// buf returns an empty slice of capacity at least n, a spare one when one
+// is big enough.
+func (s *spare) buf(n int) []float32 {
+	for i, b := range s.bufs {
+		if cap(b) >= n {
+			s.bufs = append(s.bufs[:i], s.bufs[i+1:]...)
+			return b
+		}
+	}
+	return make([]float32, 0, n)
 }
 
 // Add puts it on the timeline.
@@ -103,6 +161,7 @@ func (m *Mixer) Forget(at int64) {
 	for _, it := range m.items {
 		if it.End() <= at {
 			it.close()
+			m.spare.put(it)
 			continue
 		}
 		kept = append(kept, it)
@@ -168,10 +227,15 @@ func (m *Mixer) mixItem(it *Item, dst []float32, k int64) {
 			dst[i] += g * x
 		}
 	} else {
-		for f := range avail {
-			g := it.Gain * it.envelope(k+int64(f))
-			dst[2*f] += g * src[2*f]
-			dst[2*f+1] += g * src[2*f+1]
+		var g [fadeChunk]float32
+		for f0 := 0; f0 < avail; f0 += fadeChunk {
+			n := min(fadeChunk, avail-f0)
+			it.fadeGains(k+int64(f0), g[:n])
+			d, s := dst[2*f0:2*(f0+n)], src[2*f0:2*(f0+n)]
+			for f, gf := range g[:n] {
+				d[2*f] += gf * s[2*f]
+				d[2*f+1] += gf * s[2*f+1]
+			}
 		}
 	}
 	rest := copy(it.staged, it.staged[avail*Channels:])
@@ -184,18 +248,53 @@ func (it *Item) fading(k, n int64) bool {
 	return k < it.FadeIn || k+n > it.Length-it.FadeOut
 }
 
-// envelope is the equal-power fade gain at item frame k: sin up, cos down,
-// so that a fade-out over a fade-in of the same length keeps the power of
-// the sum constant.
-func (it *Item) envelope(k int64) float32 {
-	g := 1.0
+// fadeChunk is how many frames' fade gains fadeGains is asked for at a
+// time: a stack array's worth.
+const fadeChunk = 256
+
+// fadeGains sets g[f] to the item's gain times its equal-power fade
+// envelope at item frame k+f: sin up over FadeIn, cos down over FadeOut
+// (at the centre of each frame), so that a fade-out over a fade-in of the
+// same length keeps the power of the sum constant. The sines and cosines
+// of evenly spaced angles come from a rotation, one multiply-add per
+// frame, started exactly at k: a sin and a cos per frame was most of the
+// mixer's own cost during a crossfade. Over a chunk the rotation drifts
+// by about 1e-13.
+func (it *Item) fadeGains(k int64, g []float32) {
+	var env [fadeChunk]float64
+	e := env[:len(g)]
+	for i := range e {
+		e[i] = 1
+	}
+	n := int64(len(g))
 	if k < it.FadeIn {
-		g *= math.Sin(math.Pi / 2 * (float64(k) + 0.5) / float64(it.FadeIn))
+		rotate(e[:min(n, it.FadeIn-k)], k, it.FadeIn, false)
 	}
-	if out := it.Length - it.FadeOut; k >= out && it.FadeOut > 0 {
-		g *= math.Cos(math.Pi / 2 * (float64(k-out) + 0.5) / float64(it.FadeOut))
+	if out := it.Length - it.FadeOut; it.FadeOut > 0 && k+n > out {
+		from := max(0, out-k)
+		rotate(e[from:], k+from-out, it.FadeOut, true)
 	}
-	return float32(g)
+	for i, v := range e {
+		g[i] = it.Gain * float32(v)
+	}
+}
+
+// rotate multiplies e[i] by sin (or cos, when down) of pi/2*(k+i+0.5)/length.
+func rotate(e []float64, k, length int64, down bool) {
+	step := math.Pi / 2 / float64(length)
+	s, c := math.Sincos(step * (float64(k) + 0.5))
+	ds, dc := math.Sincos(step)
+	if down {
+		for i := range e {
+			e[i] *= c
+			s, c = s*dc+c*ds, c*dc-s*ds
+		}
+		return
+	}
+	for i := range e {
+		e[i] *= s
+		s, c = s*dc+c*ds, c*dc-s*ds
+	}
 }
 
 // position makes the item's next staged frame item frame k, opening its
@@ -209,7 +308,7 @@ func (m *Mixer) position(it *Item, k int64) {
 			it.src, it.srcRate = it.Live, it.Live.SampleRate()
 		}
 		if it.res == nil {
-			res, err := resample.New(it.srcRate, m.Rate, it.src.Channels())
+			res, err := m.spare.resampler(it.srcRate, m.Rate, it.src.Channels())
 			if err != nil {
 				m.fail(it, err)
 				return
@@ -237,7 +336,7 @@ func (m *Mixer) position(it *Item, k int64) {
 		return
 	}
 	if it.res == nil {
-		res, err := resample.New(it.srcRate, m.Rate, it.src.Channels())
+		res, err := m.spare.resampler(it.srcRate, m.Rate, it.src.Channels())
 		if err != nil {
 			m.fail(it, err)
 			return
@@ -256,7 +355,7 @@ func (m *Mixer) fill(it *Item, frames int) error {
 	for !it.done && len(it.staged) < frames*Channels {
 		ch := it.src.Channels()
 		if cap(it.in) < readBlock*ch {
-			it.in = make([]float32, readBlock*ch)
+			it.in = m.spare.buf(readBlock * ch)
 		}
 		n, err := it.src.Read(it.in[:readBlock*ch])
 		if n > 0 {
@@ -281,7 +380,10 @@ func (m *Mixer) stage(it *Item, in []float32, ch int) {
 	frames := len(in) / ch
 	need := it.res.MaxOut(frames) * ch
 	if cap(it.rs) < need {
-		it.rs = make([]float32, need)
+		it.rs = m.spare.buf(need)
+	}
+	if it.staged == nil {
+		it.staged = m.spare.buf(need * Channels / ch)
 	}
 	got := it.res.Process(in, it.rs[:need])
 	out := it.rs[:got*ch]

@@ -210,6 +210,9 @@ func (r *Resampler) seek(c float64) {
 	r.base, r.phase = base, p
 }
 
+// Channels is the channel count the resampler was made for.
+func (r *Resampler) Channels() int { return r.ch }
+
 // Latency is the group delay of the current rate: how long after an input
 // frame its content appears in the output. 0 when passing through; for
 // 44.1→48 kHz it is (32·160−1)/(2·160) input frames ≈ 362.7 µs.
