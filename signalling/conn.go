@@ -30,6 +30,7 @@ type conn struct {
 	killOnce   sync.Once
 	closeCode  int // close frame the writer sends on done; 0 for none
 	closeText  string
+	released   func() // called once the socket is closed, if set
 
 	// Written by the reader goroutine only, under mu; the reader reads
 	// them without it, others (EndSession) with it.
@@ -166,7 +167,8 @@ func (c *conn) closeHandshake() {
 }
 
 // readLoop reads and handles requests until the socket fails, then tears
-// the connection down: writer stopped, rooms left, peers closed.
+// the connection down: writer stopped, rooms left, peers closed, and the
+// socket's owner told (released).
 func (c *conn) readLoop() {
 	defer c.hub.wg.Done()
 	defer func() {
@@ -177,6 +179,9 @@ func (c *conn) readLoop() {
 		_ = c.ws.Close()
 		c.hub.unregister(c)
 		c.closePeers()
+		if c.released != nil {
+			c.released()
+		}
 	}()
 	lim := &c.hub.lim
 	c.ws.SetReadLimit(lim.MaxMessageBytes)

@@ -87,8 +87,7 @@ type Hub struct {
 	rooms map[string]*room
 	// due holds the rooms with a coalesced listener count waiting.
 	due map[*room]struct{}
-	// wg counts every goroutine the hub owns, and the HTTP handler
-	// goroutines while they serve a socket.
+	// wg counts every goroutine the hub owns.
 	wg sync.WaitGroup
 }
 
