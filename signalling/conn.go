@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -12,10 +13,11 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// conn is one client socket. Its reader runs on the HTTP handler's
-// goroutine and handles requests one at a time; its writer goroutine is the
-// only one that writes data frames. Everyone else (broadcasts, pion
-// callbacks) only queues into send and never waits.
+// conn is one client socket. Its reader goroutine handles requests one at
+// a time. Its writer goroutine is the only one that writes data frames; it
+// runs only while something waits to be written, so an idle socket holds
+// no writer and no stack for it. Everyone else (broadcasts, pion
+// callbacks) only queues with push and never waits.
 type conn struct {
 	hub  *Hub
 	ws   *websocket.Conn
@@ -23,14 +25,22 @@ type conn struct {
 	ctx  context.Context // ends when the socket closes or the hub closes
 	stop context.CancelFunc
 
-	send       chan outbound
-	done       chan struct{} // closed by kill
-	readDone   chan struct{} // closed when the reader stops reading
-	writerDone chan struct{}
-	killOnce   sync.Once
-	closeCode  int // close frame the writer sends on done; 0 for none
-	closeText  string
-	released   func() // called once the socket is closed, if set
+	done      chan struct{} // closed by kill
+	readDone  chan struct{} // closed when the reader stops reading
+	killOnce  sync.Once
+	closeCode int // close frame the writer sends on done; 0 for none
+	closeText string
+	ping      *time.Timer    // queues a ping every PingInterval
+	released  func()         // called once the socket is closed, if set
+	writers   sync.WaitGroup // the writer goroutine, while it runs
+
+	qmu     sync.Mutex
+	queue   []outbound // waiting for the writer, at most SendQueue
+	writing bool       // a writer goroutine runs (or, once dead, ran last)
+	dead    bool       // killed: nothing more is queued
+
+	// Writer goroutine only (one at a time, ordered by qmu).
+	deadline time.Time // of data writes
 
 	// Written by the reader goroutine only, under mu; the reader reads
 	// them without it, others (EndSession) with it.
@@ -51,37 +61,51 @@ type conn struct {
 func newConn(h *Hub, ws *websocket.Conn, u *onair.User, token string) *conn {
 	ctx, stop := context.WithCancel(h.ctx)
 	return &conn{
-		hub:        h,
-		ws:         ws,
-		log:        h.log.With("remote", ws.RemoteAddr().String()),
-		ctx:        ctx,
-		stop:       stop,
-		send:       make(chan outbound, h.lim.SendQueue),
-		done:       make(chan struct{}),
-		readDone:   make(chan struct{}),
-		writerDone: make(chan struct{}),
-		user:       u,
-		token:      token,
-		requests:   rate.NewLimiter(rate.Limit(h.lim.MessagesPerSecond), h.lim.MessageBurst),
-		strikes:    rate.NewLimiter(1, h.lim.FloodTolerance),
-		rooms:      make(map[string]struct{}),
-		peers:      make(map[string]*peerEntry),
+		hub:      h,
+		ws:       ws,
+		log:      h.log.With("remote", ws.RemoteAddr().String()),
+		ctx:      ctx,
+		stop:     stop,
+		done:     make(chan struct{}),
+		readDone: make(chan struct{}),
+		user:     u,
+		token:    token,
+		requests: rate.NewLimiter(rate.Limit(h.lim.MessagesPerSecond), h.lim.MessageBurst),
+		strikes:  rate.NewLimiter(1, h.lim.FloodTolerance),
+		rooms:    make(map[string]struct{}),
+		peers:    make(map[string]*peerEntry),
 	}
 }
 
-// push queues m without waiting. A client whose queue is full cannot keep
-// up; it is disconnected so it never holds back the others.
+// idleQueue is the largest send queue array an idle socket keeps: a
+// listener count or a chat message at a time needs no new one, and a
+// burst's (a room's welcome) is let go.
+const idleQueue = 4
+
+// push queues m without waiting, and starts the writer if none runs. A
+// client whose queue is full cannot keep up; it is disconnected so it never
+// holds back the others.
 func (c *conn) push(m outbound) {
-	select {
-	case <-c.done:
+	c.qmu.Lock()
+	if c.dead {
+		c.qmu.Unlock()
 		return
-	default:
 	}
-	select {
-	case c.send <- m:
-	default:
-		c.log.Info("slow client disconnected", "queue", cap(c.send))
+	if len(c.queue) >= c.hub.lim.SendQueue {
+		c.qmu.Unlock()
+		c.log.Info("slow client disconnected", "queue", c.hub.lim.SendQueue)
 		c.kill(0, "")
+		return
+	}
+	c.queue = append(c.queue, m)
+	start := !c.writing
+	if start {
+		c.writing = true
+		c.writers.Add(1)
+	}
+	c.qmu.Unlock()
+	if start {
+		go c.writeLoop()
 	}
 }
 
@@ -90,48 +114,86 @@ func (c *conn) push(m outbound) {
 // stuck on a client that stopped reading.
 func (c *conn) kill(code int, text string) {
 	c.killOnce.Do(func() {
+		c.qmu.Lock()
+		c.dead = true
 		c.closeCode, c.closeText = code, text
+		start := code != 0 && !c.writing
+		if start {
+			c.writing = true
+			c.writers.Add(1)
+		}
+		if c.ping != nil {
+			c.ping.Stop()
+		}
+		c.qmu.Unlock()
 		close(c.done)
 		if code == 0 {
 			_ = c.ws.Close()
 		}
+		if start {
+			go c.writeLoop()
+		}
 	})
 }
 
-// writeLoop writes queued messages and pings until the socket is killed.
+// keepAlive queues a ping every PingInterval until the socket is killed;
+// the pong (or any frame) moves the reader's deadline. It is called before
+// the socket is registered, as kill reads c.ping.
+func (c *conn) keepAlive() {
+	// Armed once c.ping is set, which the callback reads.
+	c.ping = time.AfterFunc(time.Duration(math.MaxInt64), c.pingDue)
+	c.ping.Reset(c.hub.lim.PingInterval)
+}
+
+func (c *conn) pingDue() {
+	c.push(pingFrame{timeout: c.hub.lim.WriteTimeout})
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if !c.dead { // kill stops the timer under qmu
+		c.ping.Reset(c.hub.lim.PingInterval)
+	}
+}
+
+// writeLoop writes what is queued, then ends; push starts another when
+// there is more. Once the socket is killed with a close code it says
+// goodbye (closeHandshake) and shuts the socket.
 func (c *conn) writeLoop() {
-	defer c.hub.wg.Done()
-	defer close(c.writerDone)
+	defer c.writers.Done()
 	lim := &c.hub.lim
-	ping := time.NewTicker(lim.PingInterval)
-	defer ping.Stop()
-	var deadline time.Time // of data writes
 	for {
-		select {
-		case <-c.done:
+		c.qmu.Lock()
+		if c.dead {
+			c.qmu.Unlock() // writing stays true: no writer starts again
 			if c.closeCode != 0 {
 				c.closeHandshake()
 			}
 			_ = c.ws.Close()
 			return
-		case m := <-c.send:
-			// gorilla hands the deadline to the socket on every frame,
-			// and a changed deadline costs a runtime timer update; a
-			// broadcast to 10,000 sockets does not need 10,000 of them.
-			// So a write gets between half and all of WriteTimeout.
-			if now := time.Now(); deadline.Sub(now) < lim.WriteTimeout/2 {
-				deadline = now.Add(lim.WriteTimeout)
-				_ = c.ws.SetWriteDeadline(deadline)
+		}
+		if len(c.queue) == 0 {
+			c.writing = false
+			if cap(c.queue) > idleQueue {
+				c.queue = nil // a burst's array is not kept
 			}
-			if err := m.write(c.ws); err != nil {
-				c.log.Debug("write failed", "err", err)
-				c.kill(0, "")
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(lim.WriteTimeout)); err != nil {
-				c.log.Debug("ping failed", "err", err)
-				c.kill(0, "")
-			}
+			c.qmu.Unlock()
+			return
+		}
+		m := c.queue[0]
+		n := copy(c.queue, c.queue[1:])
+		c.queue[n] = nil
+		c.queue = c.queue[:n]
+		c.qmu.Unlock()
+		// gorilla hands the deadline to the socket on every frame,
+		// and a changed deadline costs a runtime timer update; a
+		// broadcast to 10,000 sockets does not need 10,000 of them.
+		// So a write gets between half and all of WriteTimeout.
+		if now := time.Now(); c.deadline.Sub(now) < lim.WriteTimeout/2 {
+			c.deadline = now.Add(lim.WriteTimeout)
+			_ = c.ws.SetWriteDeadline(c.deadline)
+		}
+		if err := m.write(c.ws); err != nil {
+			c.log.Debug("write failed", "err", err)
+			c.kill(0, "")
 		}
 	}
 }
@@ -144,14 +206,13 @@ func (c *conn) writeLoop() {
 func (c *conn) closeHandshake() {
 	deadline := time.Now().Add(closeGrace)
 	_ = c.ws.SetWriteDeadline(deadline)
-	for flushed := false; !flushed; {
-		select {
-		case m := <-c.send:
-			if m.write(c.ws) != nil {
-				return
-			}
-		default:
-			flushed = true
+	c.qmu.Lock()
+	queued := c.queue
+	c.queue = nil
+	c.qmu.Unlock()
+	for _, m := range queued {
+		if m.write(c.ws) != nil {
+			return
 		}
 	}
 	msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
@@ -175,7 +236,7 @@ func (c *conn) readLoop() {
 		close(c.readDone)
 		c.kill(0, "")
 		c.stop()
-		<-c.writerDone
+		c.writers.Wait()
 		_ = c.ws.Close()
 		c.hub.unregister(c)
 		c.closePeers()

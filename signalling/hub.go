@@ -87,7 +87,8 @@ type Hub struct {
 	rooms map[string]*room
 	// due holds the rooms with a coalesced listener count waiting.
 	due map[*room]struct{}
-	// wg counts every goroutine the hub owns.
+	// wg counts every goroutine the hub owns; a socket's reader counts
+	// for its writers too.
 	wg sync.WaitGroup
 }
 
@@ -308,7 +309,8 @@ func (h *Hub) toRoom(slug string, msg *shared) {
 }
 
 // register adds a new socket, or reports false when the hub is not
-// running. The two goroutines of the socket are counted before they start.
+// running. The socket's reader is counted before it starts; it waits for
+// the socket's writers before it ends.
 func (h *Hub) register(c *conn) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -316,7 +318,7 @@ func (h *Hub) register(c *conn) bool {
 		return false
 	}
 	h.conns[c] = struct{}{}
-	h.wg.Add(2)
+	h.wg.Add(1)
 	return true
 }
 

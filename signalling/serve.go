@@ -73,11 +73,12 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, released func()) boo
 	c := newConn(h, ws, u, token)
 	c.ctx = onair.WithUserAgent(c.ctx, r.UserAgent()) // for the statistics of its WebRTC peers
 	c.released = released
+	c.keepAlive()
 	if !h.register(c) {
+		c.ping.Stop()
 		_ = ws.Close()
 		return false
 	}
-	go c.writeLoop()
 	go c.readLoop()
 	return true
 }
