@@ -100,6 +100,9 @@ const (
 	hubClosed
 )
 
+// socketReadBuffer is the size of a socket's read buffer.
+const socketReadBuffer = 512
+
 // closeGrace bounds how long a close frame may take to leave.
 const closeGrace = time.Second
 
@@ -120,6 +123,11 @@ func (h *Hub) init() {
 		h.due = make(map[*room]struct{})
 		h.upgrader = websocket.Upgrader{
 			HandshakeTimeout: 10 * time.Second,
+			// A socket keeps its read buffer for life; at 0 gorilla
+			// keeps the HTTP server's 4 KB one. Requests are a few
+			// hundred bytes (an offer a few KB, read through in
+			// pieces), and a control frame needs 125.
+			ReadBufferSize: socketReadBuffer,
 			// Prepared broadcasts bypass the write buffer; pooling it
 			// keeps idle sockets from holding one each.
 			WriteBufferPool: &sync.Pool{},
