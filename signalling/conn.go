@@ -21,7 +21,6 @@ import (
 type conn struct {
 	hub  *Hub
 	ws   *websocket.Conn
-	log  *slog.Logger
 	ctx  context.Context // ends when the socket closes or the hub closes
 	stop context.CancelFunc
 
@@ -63,7 +62,6 @@ func newConn(h *Hub, ws *websocket.Conn, u *onair.User, token string) *conn {
 	return &conn{
 		hub:      h,
 		ws:       ws,
-		log:      h.log.With("remote", ws.RemoteAddr().String()),
 		ctx:      ctx,
 		stop:     stop,
 		done:     make(chan struct{}),
@@ -75,6 +73,12 @@ func newConn(h *Hub, ws *websocket.Conn, u *onair.User, token string) *conn {
 		rooms:    make(map[string]struct{}),
 		peers:    make(map[string]*peerEntry),
 	}
+}
+
+// logger is the hub's logger with the client's address. It is made when
+// something is logged, which is rare, rather than kept by every socket.
+func (c *conn) logger() *slog.Logger {
+	return c.hub.log.With("remote", c.ws.RemoteAddr().String())
 }
 
 // idleQueue is the largest send queue array an idle socket keeps: a
@@ -93,7 +97,7 @@ func (c *conn) push(m outbound) {
 	}
 	if len(c.queue) >= c.hub.lim.SendQueue {
 		c.qmu.Unlock()
-		c.log.Info("slow client disconnected", "queue", c.hub.lim.SendQueue)
+		c.logger().Info("slow client disconnected", "queue", c.hub.lim.SendQueue)
 		c.kill(0, "")
 		return
 	}
@@ -192,7 +196,7 @@ func (c *conn) writeLoop() {
 			_ = c.ws.SetWriteDeadline(c.deadline)
 		}
 		if err := m.write(c.ws); err != nil {
-			c.log.Debug("write failed", "err", err)
+			c.logger().Debug("write failed", "err", err)
 			c.kill(0, "")
 		}
 	}
@@ -279,7 +283,7 @@ func (c *conn) handleFrame(mt int, data []byte) {
 	}
 	if !c.requests.AllowN(c.hub.now(), 1) {
 		if !c.strikes.AllowN(c.hub.now(), 1) {
-			c.log.Info("flooding client disconnected")
+			c.logger().Info("flooding client disconnected")
 			c.kill(websocket.ClosePolicyViolation, "rate limit exceeded")
 			return
 		}
@@ -300,11 +304,11 @@ func (c *conn) handleFrame(mt int, data []byte) {
 func (c *conn) logReadError(err error) {
 	switch {
 	case errors.Is(err, websocket.ErrReadLimit):
-		c.log.Info("client message too large, disconnected", "limit", c.hub.lim.MaxMessageBytes)
+		c.logger().Info("client message too large, disconnected", "limit", c.hub.lim.MaxMessageBytes)
 	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
-		c.log.Debug("client closed")
+		c.logger().Debug("client closed")
 	default:
-		c.log.Debug("read ended", "err", err)
+		c.logger().Debug("read ended", "err", err)
 	}
 }
 
@@ -312,7 +316,7 @@ func (c *conn) logReadError(err error) {
 func (c *conn) reply(event string, data any, ref string) {
 	b, err := encode(event, data, ref)
 	if err != nil {
-		c.log.Error("encode reply", "err", err)
+		c.logger().Error("encode reply", "err", err)
 		return
 	}
 	c.push(single(b))
@@ -323,7 +327,7 @@ func (c *conn) reply(event string, data any, ref string) {
 func (c *conn) replyError(ref string, err error) {
 	code := wireCode(err)
 	if code == onair.EInternal {
-		c.log.Error("request failed", "err", err)
+		c.logger().Error("request failed", "err", err)
 	}
 	c.reply(evError, errorMsg{Code: code, Message: onair.ErrorMessage(err), Ref: ref}, ref)
 }
