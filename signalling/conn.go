@@ -268,8 +268,21 @@ func (c *conn) readLoop() {
 			continue
 		default:
 		}
-		c.handleFrame(mt, data)
+		c.handleOff(mt, data)
 	}
+}
+
+// handleOff handles a request on a goroutine of its own and waits for it.
+// A request (an offer: SDP parsing, the peer's set-up) grows a stack to
+// tens of KB; on the reader, which lives as long as the socket, that
+// stack would stay grown.
+func (c *conn) handleOff(mt int, data []byte) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.handleFrame(mt, data)
+	}()
+	<-done
 }
 
 // handleFrame handles one client message.
