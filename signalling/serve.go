@@ -13,8 +13,9 @@ import (
 // sessionCookie is the cookie the REST login sets; its value is the token.
 const sessionCookie = onair.SessionCookie
 
-// ServeHTTP upgrades GET /ws to a WebSocket and serves it until it closes.
-// It returns once the socket is open (see ServeSocket).
+// ServeHTTP upgrades GET /ws to a WebSocket and returns once it is open;
+// the hub serves it on its own goroutines until it closes (see
+// ServeSocket).
 //
 // A browser page from a foreign origin is refused (403, no upgrade) even
 // without a cookie, so no other site can act with a visitor's session. A
