@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,7 +115,7 @@ func (p *litePeer) Answer(offer string) (string, error) {
 		p.l.lite.replace(p, c.ufrag, &n)
 		c = &n
 	}
-	p.offer = o
+	p.offer = o.kept()
 	p.mu.Unlock()
 	return o.answer(liteAnswer{
 		ufrag:       c.ufrag,
@@ -124,6 +125,20 @@ func (p *litePeer) Answer(offer string) (string, error) {
 		stream:      "onair-" + p.t.slug,
 		candidates:  p.l.candidates,
 	}), nil
+}
+
+// kept is what a listener keeps of its offer once answered: the ICE
+// fragment (a later offer with another is a restart), the payload type
+// and the fingerprints the handshake checks, copied. pion/sdp's strings
+// are cut from one buffer that holds the whole offer's fields, a few KB
+// that any one of them would keep alive as long as the listener.
+func (o *liteOffer) kept() *liteOffer {
+	k := &liteOffer{ufrag: strings.Clone(o.ufrag), audio: -1, pt: o.pt}
+	k.fingerprints = make([]remoteFingerprint, len(o.fingerprints))
+	for i, f := range o.fingerprints {
+		k.fingerprints[i] = remoteFingerprint{algo: strings.Clone(f.algo), value: strings.Clone(f.value)}
+	}
+	return k
 }
 
 // AddCandidate checks a browser's trickled candidate and otherwise
@@ -350,7 +365,18 @@ func (p *litePeer) keys(conn *dtls.Conn) error {
 // letGo ends the DTLS connection without a word to the browser: its
 // reads fail, so its goroutines end, and what it would write is dropped.
 func (p *litePeer) letGo() {
-	p.detach.Do(func() { close(p.detached) })
+	p.detach.Do(func() {
+		close(p.detached)
+		// A flight the browser sent again while the handshake ended
+		// would wait in the queue as long as the listener.
+		for {
+			select {
+			case <-p.queue:
+			default:
+				return
+			}
+		}
+	})
 }
 
 // dtlsShim is the packet connection pion/dtls runs on for one listener:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -12,24 +13,33 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// conn is one client socket. Its reader runs on the HTTP handler's
-// goroutine and handles requests one at a time; its writer goroutine is the
-// only one that writes data frames. Everyone else (broadcasts, pion
-// callbacks) only queues into send and never waits.
+// conn is one client socket. Its reader goroutine handles requests one at
+// a time. Its writer goroutine is the only one that writes data frames; it
+// runs only while something waits to be written, so an idle socket holds
+// no writer and no stack for it. Everyone else (broadcasts, pion
+// callbacks) only queues with push and never waits.
 type conn struct {
 	hub  *Hub
 	ws   *websocket.Conn
-	log  *slog.Logger
 	ctx  context.Context // ends when the socket closes or the hub closes
 	stop context.CancelFunc
 
-	send       chan outbound
-	done       chan struct{} // closed by kill
-	readDone   chan struct{} // closed when the reader stops reading
-	writerDone chan struct{}
-	killOnce   sync.Once
-	closeCode  int // close frame the writer sends on done; 0 for none
-	closeText  string
+	done      chan struct{} // closed by kill
+	readDone  chan struct{} // closed when the reader stops reading
+	killOnce  sync.Once
+	closeCode int // close frame the writer sends on done; 0 for none
+	closeText string
+	ping      *time.Timer    // queues a ping every PingInterval
+	released  func()         // called once the socket is closed, if set
+	writers   sync.WaitGroup // the writer goroutine, while it runs
+
+	qmu     sync.Mutex
+	queue   []outbound // waiting for the writer, at most SendQueue
+	writing bool       // a writer goroutine runs (or, once dead, ran last)
+	dead    bool       // killed: nothing more is queued
+
+	// Writer goroutine only (one at a time, ordered by qmu).
+	deadline time.Time // of data writes
 
 	// Written by the reader goroutine only, under mu; the reader reads
 	// them without it, others (EndSession) with it.
@@ -50,37 +60,56 @@ type conn struct {
 func newConn(h *Hub, ws *websocket.Conn, u *onair.User, token string) *conn {
 	ctx, stop := context.WithCancel(h.ctx)
 	return &conn{
-		hub:        h,
-		ws:         ws,
-		log:        h.log.With("remote", ws.RemoteAddr().String()),
-		ctx:        ctx,
-		stop:       stop,
-		send:       make(chan outbound, h.lim.SendQueue),
-		done:       make(chan struct{}),
-		readDone:   make(chan struct{}),
-		writerDone: make(chan struct{}),
-		user:       u,
-		token:      token,
-		requests:   rate.NewLimiter(rate.Limit(h.lim.MessagesPerSecond), h.lim.MessageBurst),
-		strikes:    rate.NewLimiter(1, h.lim.FloodTolerance),
-		rooms:      make(map[string]struct{}),
-		peers:      make(map[string]*peerEntry),
+		hub:      h,
+		ws:       ws,
+		ctx:      ctx,
+		stop:     stop,
+		done:     make(chan struct{}),
+		readDone: make(chan struct{}),
+		user:     u,
+		token:    token,
+		requests: rate.NewLimiter(rate.Limit(h.lim.MessagesPerSecond), h.lim.MessageBurst),
+		strikes:  rate.NewLimiter(1, h.lim.FloodTolerance),
+		rooms:    make(map[string]struct{}),
+		peers:    make(map[string]*peerEntry),
 	}
 }
 
-// push queues m without waiting. A client whose queue is full cannot keep
-// up; it is disconnected so it never holds back the others.
+// logger is the hub's logger with the client's address. It is made when
+// something is logged, which is rare, rather than kept by every socket.
+func (c *conn) logger() *slog.Logger {
+	return c.hub.log.With("remote", c.ws.RemoteAddr().String())
+}
+
+// idleQueue is the largest send queue array an idle socket keeps: a
+// listener count or a chat message at a time needs no new one, and a
+// burst's (a room's welcome) is let go.
+const idleQueue = 4
+
+// push queues m without waiting, and starts the writer if none runs. A
+// client whose queue is full cannot keep up; it is disconnected so it never
+// holds back the others.
 func (c *conn) push(m outbound) {
-	select {
-	case <-c.done:
+	c.qmu.Lock()
+	if c.dead {
+		c.qmu.Unlock()
 		return
-	default:
 	}
-	select {
-	case c.send <- m:
-	default:
-		c.log.Info("slow client disconnected", "queue", cap(c.send))
+	if len(c.queue) >= c.hub.lim.SendQueue {
+		c.qmu.Unlock()
+		c.logger().Info("slow client disconnected", "queue", c.hub.lim.SendQueue)
 		c.kill(0, "")
+		return
+	}
+	c.queue = append(c.queue, m)
+	start := !c.writing
+	if start {
+		c.writing = true
+		c.writers.Add(1)
+	}
+	c.qmu.Unlock()
+	if start {
+		go c.writeLoop()
 	}
 }
 
@@ -89,48 +118,86 @@ func (c *conn) push(m outbound) {
 // stuck on a client that stopped reading.
 func (c *conn) kill(code int, text string) {
 	c.killOnce.Do(func() {
+		c.qmu.Lock()
+		c.dead = true
 		c.closeCode, c.closeText = code, text
+		start := code != 0 && !c.writing
+		if start {
+			c.writing = true
+			c.writers.Add(1)
+		}
+		if c.ping != nil {
+			c.ping.Stop()
+		}
+		c.qmu.Unlock()
 		close(c.done)
 		if code == 0 {
 			_ = c.ws.Close()
 		}
+		if start {
+			go c.writeLoop()
+		}
 	})
 }
 
-// writeLoop writes queued messages and pings until the socket is killed.
+// keepAlive queues a ping every PingInterval until the socket is killed;
+// the pong (or any frame) moves the reader's deadline. It is called before
+// the socket is registered, as kill reads c.ping.
+func (c *conn) keepAlive() {
+	// Armed once c.ping is set, which the callback reads.
+	c.ping = time.AfterFunc(time.Duration(math.MaxInt64), c.pingDue)
+	c.ping.Reset(c.hub.lim.PingInterval)
+}
+
+func (c *conn) pingDue() {
+	c.push(pingFrame{timeout: c.hub.lim.WriteTimeout})
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if !c.dead { // kill stops the timer under qmu
+		c.ping.Reset(c.hub.lim.PingInterval)
+	}
+}
+
+// writeLoop writes what is queued, then ends; push starts another when
+// there is more. Once the socket is killed with a close code it says
+// goodbye (closeHandshake) and shuts the socket.
 func (c *conn) writeLoop() {
-	defer c.hub.wg.Done()
-	defer close(c.writerDone)
+	defer c.writers.Done()
 	lim := &c.hub.lim
-	ping := time.NewTicker(lim.PingInterval)
-	defer ping.Stop()
-	var deadline time.Time // of data writes
 	for {
-		select {
-		case <-c.done:
+		c.qmu.Lock()
+		if c.dead {
+			c.qmu.Unlock() // writing stays true: no writer starts again
 			if c.closeCode != 0 {
 				c.closeHandshake()
 			}
 			_ = c.ws.Close()
 			return
-		case m := <-c.send:
-			// gorilla hands the deadline to the socket on every frame,
-			// and a changed deadline costs a runtime timer update; a
-			// broadcast to 10,000 sockets does not need 10,000 of them.
-			// So a write gets between half and all of WriteTimeout.
-			if now := time.Now(); deadline.Sub(now) < lim.WriteTimeout/2 {
-				deadline = now.Add(lim.WriteTimeout)
-				_ = c.ws.SetWriteDeadline(deadline)
+		}
+		if len(c.queue) == 0 {
+			c.writing = false
+			if cap(c.queue) > idleQueue {
+				c.queue = nil // a burst's array is not kept
 			}
-			if err := m.write(c.ws); err != nil {
-				c.log.Debug("write failed", "err", err)
-				c.kill(0, "")
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(lim.WriteTimeout)); err != nil {
-				c.log.Debug("ping failed", "err", err)
-				c.kill(0, "")
-			}
+			c.qmu.Unlock()
+			return
+		}
+		m := c.queue[0]
+		n := copy(c.queue, c.queue[1:])
+		c.queue[n] = nil
+		c.queue = c.queue[:n]
+		c.qmu.Unlock()
+		// gorilla hands the deadline to the socket on every frame,
+		// and a changed deadline costs a runtime timer update; a
+		// broadcast to 10,000 sockets does not need 10,000 of them.
+		// So a write gets between half and all of WriteTimeout.
+		if now := time.Now(); c.deadline.Sub(now) < lim.WriteTimeout/2 {
+			c.deadline = now.Add(lim.WriteTimeout)
+			_ = c.ws.SetWriteDeadline(c.deadline)
+		}
+		if err := m.write(c.ws); err != nil {
+			c.logger().Debug("write failed", "err", err)
+			c.kill(0, "")
 		}
 	}
 }
@@ -143,14 +210,13 @@ func (c *conn) writeLoop() {
 func (c *conn) closeHandshake() {
 	deadline := time.Now().Add(closeGrace)
 	_ = c.ws.SetWriteDeadline(deadline)
-	for flushed := false; !flushed; {
-		select {
-		case m := <-c.send:
-			if m.write(c.ws) != nil {
-				return
-			}
-		default:
-			flushed = true
+	c.qmu.Lock()
+	queued := c.queue
+	c.queue = nil
+	c.qmu.Unlock()
+	for _, m := range queued {
+		if m.write(c.ws) != nil {
+			return
 		}
 	}
 	msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
@@ -166,17 +232,21 @@ func (c *conn) closeHandshake() {
 }
 
 // readLoop reads and handles requests until the socket fails, then tears
-// the connection down: writer stopped, rooms left, peers closed.
+// the connection down: writer stopped, rooms left, peers closed, and the
+// socket's owner told (released).
 func (c *conn) readLoop() {
 	defer c.hub.wg.Done()
 	defer func() {
 		close(c.readDone)
 		c.kill(0, "")
 		c.stop()
-		<-c.writerDone
+		c.writers.Wait()
 		_ = c.ws.Close()
 		c.hub.unregister(c)
 		c.closePeers()
+		if c.released != nil {
+			c.released()
+		}
 	}()
 	lim := &c.hub.lim
 	c.ws.SetReadLimit(lim.MaxMessageBytes)
@@ -198,8 +268,21 @@ func (c *conn) readLoop() {
 			continue
 		default:
 		}
-		c.handleFrame(mt, data)
+		c.handleOff(mt, data)
 	}
+}
+
+// handleOff handles a request on a goroutine of its own and waits for it.
+// A request (an offer: SDP parsing, the peer's set-up) grows a stack to
+// tens of KB; on the reader, which lives as long as the socket, that
+// stack would stay grown.
+func (c *conn) handleOff(mt int, data []byte) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.handleFrame(mt, data)
+	}()
+	<-done
 }
 
 // handleFrame handles one client message.
@@ -213,7 +296,7 @@ func (c *conn) handleFrame(mt int, data []byte) {
 	}
 	if !c.requests.AllowN(c.hub.now(), 1) {
 		if !c.strikes.AllowN(c.hub.now(), 1) {
-			c.log.Info("flooding client disconnected")
+			c.logger().Info("flooding client disconnected")
 			c.kill(websocket.ClosePolicyViolation, "rate limit exceeded")
 			return
 		}
@@ -234,11 +317,11 @@ func (c *conn) handleFrame(mt int, data []byte) {
 func (c *conn) logReadError(err error) {
 	switch {
 	case errors.Is(err, websocket.ErrReadLimit):
-		c.log.Info("client message too large, disconnected", "limit", c.hub.lim.MaxMessageBytes)
+		c.logger().Info("client message too large, disconnected", "limit", c.hub.lim.MaxMessageBytes)
 	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
-		c.log.Debug("client closed")
+		c.logger().Debug("client closed")
 	default:
-		c.log.Debug("read ended", "err", err)
+		c.logger().Debug("read ended", "err", err)
 	}
 }
 
@@ -246,7 +329,7 @@ func (c *conn) logReadError(err error) {
 func (c *conn) reply(event string, data any, ref string) {
 	b, err := encode(event, data, ref)
 	if err != nil {
-		c.log.Error("encode reply", "err", err)
+		c.logger().Error("encode reply", "err", err)
 		return
 	}
 	c.push(single(b))
@@ -257,7 +340,7 @@ func (c *conn) reply(event string, data any, ref string) {
 func (c *conn) replyError(ref string, err error) {
 	code := wireCode(err)
 	if code == onair.EInternal {
-		c.log.Error("request failed", "err", err)
+		c.logger().Error("request failed", "err", err)
 	}
 	c.reply(evError, errorMsg{Code: code, Message: onair.ErrorMessage(err), Ref: ref}, ref)
 }

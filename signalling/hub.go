@@ -87,8 +87,8 @@ type Hub struct {
 	rooms map[string]*room
 	// due holds the rooms with a coalesced listener count waiting.
 	due map[*room]struct{}
-	// wg counts every goroutine the hub owns, and the HTTP handler
-	// goroutines while they serve a socket.
+	// wg counts every goroutine the hub owns; a socket's reader counts
+	// for its writers too.
 	wg sync.WaitGroup
 }
 
@@ -99,6 +99,9 @@ const (
 	hubRunning
 	hubClosed
 )
+
+// socketReadBuffer is the size of a socket's read buffer.
+const socketReadBuffer = 512
 
 // closeGrace bounds how long a close frame may take to leave.
 const closeGrace = time.Second
@@ -120,6 +123,11 @@ func (h *Hub) init() {
 		h.due = make(map[*room]struct{})
 		h.upgrader = websocket.Upgrader{
 			HandshakeTimeout: 10 * time.Second,
+			// A socket keeps its read buffer for life; at 0 gorilla
+			// keeps the HTTP server's 4 KB one. Requests are a few
+			// hundred bytes (an offer a few KB, read through in
+			// pieces), and a control frame needs 125.
+			ReadBufferSize: socketReadBuffer,
 			// Prepared broadcasts bypass the write buffer; pooling it
 			// keeps idle sockets from holding one each.
 			WriteBufferPool: &sync.Pool{},
@@ -309,7 +317,8 @@ func (h *Hub) toRoom(slug string, msg *shared) {
 }
 
 // register adds a new socket, or reports false when the hub is not
-// running. The two goroutines of the socket are counted before they start.
+// running. The socket's reader is counted before it starts; it waits for
+// the socket's writers before it ends.
 func (h *Hub) register(c *conn) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -317,7 +326,7 @@ func (h *Hub) register(c *conn) bool {
 		return false
 	}
 	h.conns[c] = struct{}{}
-	h.wg.Add(2)
+	h.wg.Add(1)
 	return true
 }
 

@@ -2,6 +2,7 @@ package signalling
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -45,4 +46,12 @@ func (b batch) write(ws *websocket.Conn) error {
 		}
 	}
 	return nil
+}
+
+// pingFrame is the keep-alive ping, queued like a message so that only
+// the writer writes; the client's pong moves the reader's deadline.
+type pingFrame struct{ timeout time.Duration }
+
+func (p pingFrame) write(ws *websocket.Conn) error {
+	return ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(p.timeout))
 }

@@ -58,7 +58,7 @@ func (e *peerEntry) close() {
 	e.mu.Unlock()
 	e.closeOnce.Do(func() {
 		if err := e.p.Close(); err != nil {
-			e.c.log.Debug("close peer", "station", e.station, "err", err)
+			e.c.logger().Debug("close peer", "station", e.station, "err", err)
 		}
 	})
 }

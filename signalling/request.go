@@ -78,7 +78,7 @@ func (c *conn) join(ctx context.Context, ref, slug string) error {
 		// Likes are a garnish: failing to count them must not keep a
 		// listener out of the room.
 		if likes, err = h.Likes.Likes(ctx, slug); err != nil {
-			c.log.Warn("count likes", "station", slug, "err", err)
+			c.logger().Warn("count likes", "station", slug, "err", err)
 		} else {
 			haveLikes = true
 		}

@@ -13,7 +13,9 @@ import (
 // sessionCookie is the cookie the REST login sets; its value is the token.
 const sessionCookie = onair.SessionCookie
 
-// ServeHTTP upgrades GET /ws to a WebSocket and serves it until it closes.
+// ServeHTTP upgrades GET /ws to a WebSocket and returns once it is open;
+// the hub serves it on its own goroutines until it closes (see
+// ServeSocket).
 //
 // A browser page from a foreign origin is refused (403, no upgrade) even
 // without a cookie, so no other site can act with a visitor's session. A
@@ -24,39 +26,62 @@ const sessionCookie = onair.SessionCookie
 // it cannot have. A bad cookie is ignored and the socket is anonymous:
 // listening needs no account and a stale cookie is normal after a logout.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.ServeSocket(w, r, nil)
+}
+
+// ServeSocket is ServeHTTP for a caller that must know when the socket
+// ends (web's sockets-per-address limit): released, if not nil, is called
+// once, when the socket has closed, or before ServeSocket returns if no
+// socket was opened.
+//
+// The socket is served on a goroutine of the hub's, not on the request's:
+// else the HTTP server's state for the hijacked connection (its buffers,
+// the request and its headers: ≈ 16 KB of heap measured at 200 sockets)
+// and the handler chain's deep stack would live as long as the socket.
+func (h *Hub) ServeSocket(w http.ResponseWriter, r *http.Request, released func()) {
+	if !h.serve(w, r, released) && released != nil {
+		released()
+	}
+}
+
+// serve upgrades r and starts serving the socket; false when it did not.
+func (h *Hub) serve(w http.ResponseWriter, r *http.Request, released func()) bool {
 	h.init()
 	if !h.originAllowed(r) {
 		writeError(w, http.StatusForbidden, "origin not allowed")
-		return
+		return false
 	}
 	u, token, err := h.requestUser(r)
 	if err != nil {
 		if wireCode(err) == onair.EInternal {
 			h.log.Error("authenticate socket", "err", err)
 			writeError(w, http.StatusInternalServerError, "internal error")
-			return
+			return false
 		}
 		writeError(w, http.StatusUnauthorized, onair.ErrorMessage(err))
-		return
+		return false
 	}
 	if !h.running() {
 		writeError(w, http.StatusServiceUnavailable, "signalling is not running")
-		return
+		return false
 	}
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		// The upgrader has answered the request.
 		h.log.Debug("upgrade refused", "remote", r.RemoteAddr, "err", err)
-		return
+		return false
 	}
 	c := newConn(h, ws, u, token)
 	c.ctx = onair.WithUserAgent(c.ctx, r.UserAgent()) // for the statistics of its WebRTC peers
+	c.released = released
+	c.keepAlive()
 	if !h.register(c) {
+		c.ping.Stop()
 		_ = ws.Close()
-		return
+		return false
 	}
-	go c.writeLoop()
-	c.readLoop()
+	go c.readLoop()
+	return true
 }
 
 func (h *Hub) running() bool {

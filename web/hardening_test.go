@@ -305,3 +305,45 @@ func TestPerAddressCaps(t *testing.T) {
 		}
 	}
 }
+
+// detachedSockets is a /ws handler that, as the signalling hub, keeps the
+// socket past its request and says when it closed.
+type detachedSockets struct {
+	mu       sync.Mutex
+	released []func()
+}
+
+// ServeHTTP is not what /ws should call: it fails the test's requests.
+func (d *detachedSockets) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "ServeHTTP called on a socket server", http.StatusInternalServerError)
+}
+
+func (d *detachedSockets) ServeSocket(w http.ResponseWriter, _ *http.Request, released func()) {
+	d.mu.Lock()
+	d.released = append(d.released, released)
+	d.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+// TestSocketCapPastTheRequest: a socket served past its request keeps its
+// address's slot until the server says it closed, not until the request
+// returns.
+func TestSocketCapPastTheRequest(t *testing.T) {
+	ws := &detachedSockets{}
+	e := newEnv(t, withServer(func(s *Server) { s.SocketsPerIP, s.WS = 2, ws }))
+	for i := range 2 {
+		if resp, _ := e.do("GET", "/ws", "", nil, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("socket #%d: %d", i, resp.StatusCode)
+		}
+	}
+	resp, body := e.do("GET", "/ws", "", nil, nil)
+	if msg := wantError(t, resp, body, http.StatusTooManyRequests); !strings.Contains(msg, "from your address") {
+		t.Fatalf("refusal: %q", msg)
+	}
+	ws.mu.Lock()
+	ws.released[0]()
+	ws.mu.Unlock()
+	if resp, _ := e.do("GET", "/ws", "", nil, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after a socket closed: %d", resp.StatusCode)
+	}
+}

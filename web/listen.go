@@ -91,8 +91,20 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if h, ok := s.WS.(socketServer); ok {
+		h.ServeSocket(w, r, release)
+		return nil
+	}
 	defer release()
 	return serveIf(s.WS, w, r)
+}
+
+// socketServer is a /ws handler that keeps serving the socket after its
+// request returns (the signalling hub does, so that the request's state
+// is not kept as long as the socket); it calls released once the socket
+// has closed, and the address's socket is counted until then.
+type socketServer interface {
+	ServeSocket(w http.ResponseWriter, r *http.Request, released func())
 }
 
 // metrics: GET /metrics in Prometheus text format.

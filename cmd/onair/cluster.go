@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/onairfm/onair"
 	"github.com/onairfm/onair/cluster"
 	"github.com/onairfm/onair/configs"
 	"github.com/onairfm/onair/internal/guard"
@@ -116,7 +117,7 @@ func serveEdge(ctx context.Context, cfg *configs.Config, ln net.Listener, log *s
 // behind the same guard as the origin's routes (package guard): the real
 // client behind trusted proxies, body deadlines, HSTS, the per-address
 // caps on streams and sockets, and the metrics token.
-func edgeHandler(gd *guard.Guard, rel *relay.Relay, hub http.Handler, node *cluster.Node, metricsToken string, metrics http.Handler) http.Handler {
+func edgeHandler(gd *guard.Guard, rel *relay.Relay, hub *signalling.Hub, node *cluster.Node, metricsToken string, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	forward := node.Forward()
 	mux.Handle("/", forward)
@@ -133,7 +134,16 @@ func edgeHandler(gd *guard.Guard, rel *relay.Relay, hub http.Handler, node *clus
 		}
 	})
 	mux.HandleFunc("GET /status-json.xsl", rel.ServeStatus)
-	mux.Handle("/ws", gd.Limit(guard.Sockets, hub))
+	// The hub serves a socket past its request: the address holds its
+	// slot until the hub says the socket closed.
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		release, err := gd.Hold(w, r, guard.Sockets)
+		if err != nil {
+			httpjson.Error(w, http.StatusTooManyRequests, onair.ErrorMessage(err))
+			return
+		}
+		hub.ServeSocket(w, r, release)
+	})
 	mux.Handle("GET /metrics", guard.Token(metricsToken, metrics))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if !node.Healthy() {
