@@ -84,6 +84,10 @@ type Hub struct {
 	mu    sync.Mutex
 	state hubState
 	conns map[*conn]struct{}
+	// ends counts the times sessions were ended (endWhere): a socket
+	// authenticated before an end and registered after it is checked
+	// again, else a logout racing the upgrade would miss it.
+	ends  uint64
 	rooms map[string]*room
 	// due holds the rooms with a coalesced listener count waiting.
 	due map[*room]struct{}
@@ -319,15 +323,24 @@ func (h *Hub) toRoom(slug string, msg *shared) {
 // register adds a new socket, or reports false when the hub is not
 // running. The socket's reader is counted before it starts; it waits for
 // the socket's writers before it ends.
-func (h *Hub) register(c *conn) bool {
+// register adds c to the hub, and says whether sessions were ended since
+// ends was read (before c's user was authenticated).
+func (h *Hub) register(c *conn, ends uint64) (ok, endedSince bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.state != hubRunning {
-		return false
+		return false, false
 	}
 	h.conns[c] = struct{}{}
 	h.wg.Add(1)
-	return true
+	return true, h.ends != ends
+}
+
+// endCount is how many times sessions were ended so far.
+func (h *Hub) endCount() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ends
 }
 
 // unregister removes a closed socket from the hub and its rooms.

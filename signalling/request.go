@@ -52,6 +52,7 @@ func (c *conn) handle(ctx context.Context, req request) error {
 // authenticate switches the socket to the token's user. A bad token leaves
 // the socket as it was (anonymous or its previous user).
 func (c *conn) authenticate(ctx context.Context, ref string, d *authData) error {
+	ends := c.hub.endCount()
 	u, err := c.hub.userByToken(ctx, d.Token)
 	if err != nil {
 		return err
@@ -59,6 +60,14 @@ func (c *conn) authenticate(ctx context.Context, ref string, d *authData) error 
 	c.mu.Lock()
 	c.user, c.token = u, d.Token
 	c.mu.Unlock()
+	if c.hub.endCount() != ends {
+		// Sessions ended while this one was looked up, before the socket
+		// carried its token: if it was this one, it ends here.
+		if u2, err := c.hub.userByToken(ctx, d.Token); err != nil || u2 == nil {
+			c.kill(closeSessionEnded, "session ended")
+			return nil
+		}
+	}
 	c.reply(evAuth, authMsg{User: u}, ref)
 	return nil
 }

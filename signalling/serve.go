@@ -51,6 +51,7 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, released func()) boo
 		writeError(w, http.StatusForbidden, "origin not allowed")
 		return false
 	}
+	ends := h.endCount()
 	u, token, err := h.requestUser(r)
 	if err != nil {
 		if wireCode(err) == onair.EInternal {
@@ -75,12 +76,20 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, released func()) boo
 	c.ctx = onair.WithUserAgent(c.ctx, r.UserAgent()) // for the statistics of its WebRTC peers
 	c.released = released
 	c.keepAlive()
-	if !h.register(c) {
+	ok, endedSince := h.register(c, ends)
+	if !ok {
 		c.ping.Stop()
 		_ = ws.Close()
 		return false
 	}
 	go c.readLoop()
+	if endedSince && u != nil {
+		// A session ended between the authentication and now: if it was
+		// this one, the socket goes as if it had been open then.
+		if u2, _, err := h.requestUser(r); err != nil || u2 == nil {
+			c.kill(closeSessionEnded, "session ended")
+		}
+	}
 	return true
 }
 

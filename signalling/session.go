@@ -25,6 +25,7 @@ func (h *Hub) EndUser(id int64, keepToken string) {
 func (h *Hub) endWhere(match func(userID int64, token string) bool) {
 	h.init()
 	h.mu.Lock()
+	h.ends++
 	var ended []*conn
 	for c := range h.conns {
 		c.mu.Lock()
