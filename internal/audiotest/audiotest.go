@@ -84,8 +84,12 @@ func RMS(samples []float64) float64 {
 // stream may start anywhere, such as at an ICY metadata boundary in the
 // middle of a frame: go-mp3 cannot resync and may lock onto a false header,
 // so the frames are found first with the strict scanner of ingest/mp3.
+// Even that can lock onto a false header pair at a stream's start (seen
+// once: a "layer II" frame), so only Layer III frames of the format of the
+// first one are kept, from the first that two more in a row confirm.
 func DecodeMP3(data []byte) (samples []float64, rate int, err error) {
 	var frames bytes.Buffer
+	var kept []mp3.Frame
 	sc := mp3.NewScanner(bytes.NewReader(data))
 	for {
 		f, err := sc.Next()
@@ -95,6 +99,20 @@ func DecodeMP3(data []byte) (samples []float64, rate int, err error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("audiotest: scan mp3: %w", err)
 		}
+		h := f.Header
+		if h.Layer != 3 {
+			continue
+		}
+		if len(kept) > 0 && len(kept) < 3 && (h.Version != kept[0].Header.Version || h.SampleRate != kept[0].Header.SampleRate) {
+			kept = kept[:0] // the first was false: start again here
+		}
+		if len(kept) >= 3 && (h.Version != kept[0].Header.Version || h.SampleRate != kept[0].Header.SampleRate) {
+			continue
+		}
+		f.Data = bytes.Clone(f.Data) // the scanner reuses its buffer
+		kept = append(kept, f)
+	}
+	for _, f := range kept {
 		frames.Write(f.Data)
 	}
 	d, err := gomp3.NewDecoder(&frames)
