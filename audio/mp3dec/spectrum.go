@@ -32,7 +32,6 @@ func readSpectrum(r *bitReader, g *granule, end int, q *[576]int32) (n int, ok b
 		lb := linbits[tn]
 		for ; i < stop; i += 2 {
 			if r.pos > end {
-				ok = false
 				for ; i < 576; i++ {
 					q[i] = 0
 				}
