@@ -101,6 +101,10 @@ type WebRTC struct {
 	// the keys, one SRTP context per listener) or "pion" (a full pion
 	// PeerConnection each).
 	Transport string `mapstructure:"transport"`
+	// PacketMS bounds the audio, in ms, of each RTP packet to a listener:
+	// the station's opus.frame_ms frames are joined while a packet stays
+	// within it (RFC 6716 code 3). 20 to 120; at most one frame joins none.
+	PacketMS int `mapstructure:"packet_ms"`
 }
 
 // Upload limits track uploads.
@@ -218,9 +222,9 @@ func Default() Config {
 		HTTP: HTTP{Addr: ":8000", AllowedOrigins: []string{}, TrustedProxies: []string{},
 			ReadTimeout: 30 * time.Second, MaxConns: 10000},
 		DataDir: "./data",
-		WebRTC:  WebRTC{PublicIPs: []string{}, ICEServers: []string{}, Transport: "lite"},
+		WebRTC:  WebRTC{PublicIPs: []string{}, ICEServers: []string{}, Transport: "lite", PacketMS: 60},
 		Upload:  Upload{MaxBytes: 200 << 20},
-		Opus:    Opus{Bitrate: 96000, FrameMS: 60},
+		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
 		Audio:   Audio{SampleRate: 44100, MP3Bitrate: 128000, CrossfadeMS: 2000, LoudnessTarget: -16},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},

@@ -56,6 +56,7 @@ func keys() []key {
 		{name: "webrtc.tcp_port", def: d.WebRTC.TCPPort, usage: "TCP port of ICE over TCP, for browsers whose UDP is blocked; 0 = an ephemeral port, -1 = off"},
 		{name: "webrtc.public_ips", def: d.WebRTC.PublicIPs, usage: "1:1 NAT addresses to advertise, comma-separated"},
 		{name: "webrtc.ice_servers", def: d.WebRTC.ICEServers, usage: "STUN/TURN URLs, comma-separated", noEnv: true},
+		{name: "webrtc.packet_ms", def: d.WebRTC.PacketMS, usage: "audio per RTP packet to a WebRTC listener, ms (20-120): Opus frames are joined while a packet stays within it"},
 		{name: "webrtc.transport", def: d.WebRTC.Transport, usage: "how WebRTC listeners are served: lite (ICE-lite + SRTP per listener) or pion (a full PeerConnection each)"},
 		{name: "upload.max_bytes", def: d.Upload.MaxBytes, usage: "largest accepted MP3 upload, bytes"},
 		{name: "upload.quota_bytes", def: d.Upload.QuotaBytes, usage: "media stored per station, bytes; 0 = no quota"},

@@ -52,9 +52,9 @@ func TestDefaults(t *testing.T) {
 			ReadTimeout: 30 * time.Second, MaxConns: 10000},
 		DataDir: "./data",
 		Admin:   Admin{Password: ""},
-		WebRTC:  WebRTC{LoopbackOnly: false, UDPPort: 0, PublicIPs: []string{}, ICEServers: []string{}, Transport: "lite"},
+		WebRTC:  WebRTC{LoopbackOnly: false, UDPPort: 0, PublicIPs: []string{}, ICEServers: []string{}, Transport: "lite", PacketMS: 60},
 		Upload:  Upload{MaxBytes: 200 * 1024 * 1024},
-		Opus:    Opus{Bitrate: 96000, FrameMS: 60},
+		Opus:    Opus{Bitrate: 96000, FrameMS: 20},
 		Audio:   Audio{SampleRate: 44100, MP3Bitrate: 128000, CrossfadeMS: 2000, LoudnessTarget: -16},
 		Log:     Log{Level: "info", Format: "text"},
 		Stream:  Stream{BurstSeconds: 4},
@@ -97,7 +97,8 @@ func TestContractKeys(t *testing.T) {
 		{"webrtc.ice_servers", "", "", func(c *Config) any { return c.WebRTC.ICEServers }, []string{}, nil},
 		{"upload.max_bytes", "ONAIR_UPLOAD_MAX_BYTES", "1048576", func(c *Config) any { return c.Upload.MaxBytes }, int64(200 << 20), int64(1 << 20)},
 		{"opus.bitrate", "ONAIR_OPUS_BITRATE", "64000", func(c *Config) any { return c.Opus.Bitrate }, 96000, 64000},
-		{"opus.frame_ms", "ONAIR_OPUS_FRAME_MS", "40", func(c *Config) any { return c.Opus.FrameMS }, 60, 40},
+		{"webrtc.packet_ms", "ONAIR_WEBRTC_PACKET_MS", "120", func(c *Config) any { return c.WebRTC.PacketMS }, 60, 120},
+		{"opus.frame_ms", "ONAIR_OPUS_FRAME_MS", "60", func(c *Config) any { return c.Opus.FrameMS }, 20, 60},
 		{"audio.sample_rate", "ONAIR_AUDIO_SAMPLE_RATE", "48000", func(c *Config) any { return c.Audio.SampleRate }, 44100, 48000},
 		{"audio.mp3_bitrate", "ONAIR_AUDIO_MP3_BITRATE", "192000", func(c *Config) any { return c.Audio.MP3Bitrate }, 128000, 192000},
 		{"audio.crossfade_ms", "ONAIR_AUDIO_CROSSFADE_MS", "0", func(c *Config) any { return c.Audio.CrossfadeMS }, 2000, 0},
@@ -208,13 +209,13 @@ opus:
 		}},
 		{"flag overrides default", "", nil, append(flags, "--stream.burst_seconds=2.5", "--upload.max_bytes=1000", "--log.format=json"), func(c *Config) (any, any) {
 			return []any{c.HTTP.Addr, c.WebRTC.UDPPort, c.Opus.FrameMS, c.Stream.BurstSeconds, c.Upload.MaxBytes, c.Log.Format},
-				[]any{":1003", 1003, 60, 2.5, int64(1000), "json"}
+				[]any{":1003", 1003, 20, 2.5, int64(1000), "json"}
 		}},
 		{"list from env can be emptied", "webrtc:\n  public_ips: [\"10.0.0.1\"]\n", []string{"ONAIR_WEBRTC_PUBLIC_IPS= , "}, nil, func(c *Config) (any, any) {
 			return c.WebRTC.PublicIPs, []string{}
 		}},
-		{"unset flags do not override", file, env, []string{"--opus.frame_ms=20"}, func(c *Config) (any, any) {
-			return []any{c.HTTP.Addr, c.WebRTC.UDPPort, c.Opus.FrameMS}, []any{":1002", 1002, 20}
+		{"unset flags do not override", file, env, []string{"--opus.frame_ms=60"}, func(c *Config) (any, any) {
+			return []any{c.HTTP.Addr, c.WebRTC.UDPPort, c.Opus.FrameMS}, []any{":1002", 1002, 60}
 		}},
 		{"empty env var counts as unset", file, []string{"ONAIR_HTTP_ADDR="}, nil, func(c *Config) (any, any) {
 			return c.HTTP.Addr, ":1001"
@@ -226,7 +227,7 @@ opus:
 			return c.HTTP.Addr, ":8000"
 		}},
 		{"file sets one nested key, others keep defaults", "opus:\n  bitrate: 64000\n", nil, nil, func(c *Config) (any, any) {
-			return []any{c.Opus.Bitrate, c.Opus.FrameMS}, []any{64000, 60}
+			return []any{c.Opus.Bitrate, c.Opus.FrameMS}, []any{64000, 20}
 		}},
 	}
 	for _, tt := range tests {
@@ -294,6 +295,8 @@ func TestInvalidValues(t *testing.T) {
 		wantInvalid bool     // wraps ErrInvalid
 	}{
 		{"frame_ms 30", "opus:\n  frame_ms: 30\n", nil, []string{"opus.frame_ms must be 20, 40 or 60, got 30"}, true},
+		{"packet_ms 10", "webrtc:\n  packet_ms: 10\n", nil, []string{"webrtc.packet_ms must be between 20 and 120, got 10"}, true},
+		{"packet_ms 150 from env", "", []string{"ONAIR_WEBRTC_PACKET_MS=150"}, []string{"webrtc.packet_ms must be between 20 and 120, got 150"}, true},
 		{"frame_ms from env", "", []string{"ONAIR_OPUS_FRAME_MS=10"}, []string{"opus.frame_ms must be 20, 40 or 60, got 10"}, true},
 		{"negative max bytes", "upload:\n  max_bytes: -1\n", nil, []string{"upload.max_bytes must be positive, got -1"}, true},
 		{"bad log level", "log:\n  level: loud\n", nil, []string{`log.level must be debug, info, warn or error, got "loud"`}, true},

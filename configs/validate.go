@@ -102,6 +102,9 @@ func (c *Config) Validate() error {
 	if c.Opus.FrameMS != 20 && c.Opus.FrameMS != 40 && c.Opus.FrameMS != 60 {
 		bad("opus.frame_ms must be 20, 40 or 60, got %d", c.Opus.FrameMS)
 	}
+	if p := c.WebRTC.PacketMS; p < 20 || p > 120 {
+		bad("webrtc.packet_ms must be between 20 and 120, got %d", p)
+	}
 	for _, p := range c.Audio.Settings().Problems() {
 		bad("audio.%s", strings.Replace(p, "loudness target", "loudness_target", 1))
 	}

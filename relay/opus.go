@@ -11,7 +11,7 @@ import (
 // WebRTC listeners.
 type OpusConfig struct {
 	Bitrate int // bit/s; 0 means 96000
-	FrameMS int // 20, 40 or 60; 0 means 60
+	FrameMS int // 20, 40 or 60; 0 means 20
 }
 
 func (c OpusConfig) withDefaults() OpusConfig {
@@ -19,7 +19,7 @@ func (c OpusConfig) withDefaults() OpusConfig {
 		c.Bitrate = 96000
 	}
 	if c.FrameMS == 0 {
-		c.FrameMS = 60
+		c.FrameMS = 20
 	}
 	return c
 }

@@ -44,6 +44,10 @@ type Server struct {
 	// default, instead of lanes: no batching, and pion peers. For
 	// comparisons.
 	PortPerPeer bool
+	// PacketDuration is the audio each RTP packet to a listener carries:
+	// the station's Opus frames are joined (RFC 6716 code 3) up to it.
+	// Zero, or no more than a frame: one frame per packet.
+	PacketDuration time.Duration
 	// PionPeers makes each listener a full pion PeerConnection instead of
 	// a lite one (see lite.go): the path onair had before, kept behind
 	// webrtc.transport = pion until the lite one has met every browser.

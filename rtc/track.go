@@ -45,6 +45,8 @@ type Track struct {
 	slug       string
 	station    Station // nil: nobody is told
 	packetizer rtp.Packetizer
+	pack       opusPacker // joins the station's frames into longer packets
+	emit       func([]byte, time.Duration)
 	ssrc       uint32 // the source lite listeners hear (pion's peers get their own)
 	shards     []*shard
 	bound      atomic.Int32 // peers bound: the Opus path runs while > 0
@@ -100,6 +102,8 @@ func (w *Server) NewTrack(slug string, st Station) (*Track, error) {
 	// Packets carry the track's SSRC, the one lite answers name; pion's
 	// peers get theirs from pion.
 	t.packetizer = rtp.NewPacketizer(rtpMTU, 111, t.ssrc, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), opusCodec.ClockRate)
+	t.pack.max = w.PacketDuration
+	t.emit = t.send
 	for i := range max(1, runtime.GOMAXPROCS(0)) {
 		track, err := webrtc.NewTrackLocalStaticRTP(opusCodec, "audio", "onair-"+slug)
 		if err != nil {
@@ -214,9 +218,24 @@ func (t *Track) packetize(pkt []byte, dur time.Duration) []*rtp.Packet {
 	return t.packetizer.Packetize(pkt, samples)
 }
 
-// Write queues one Opus packet of duration dur for every shard that has
-// peers. It never blocks: a shard too far behind misses the packet.
+// Write takes one Opus packet of duration dur from the station and, once
+// the Server's PacketDuration of them is joined, queues the packet for
+// every shard that has peers. It never blocks: a shard too far behind
+// misses the packet.
 func (t *Track) Write(pkt []byte, dur time.Duration) {
+	if t.bound.Load() == 0 {
+		// Nobody to send to: frames held now would be stale when the
+		// next listener comes.
+		t.pack.reset()
+	}
+	emit := t.emit
+	if emit == nil { // a track built by hand in a test
+		emit = t.send
+	}
+	t.pack.add(pkt, dur, emit)
+}
+
+func (t *Track) send(pkt []byte, dur time.Duration) {
 	pkts := t.packetize(pkt, dur)
 	for _, sh := range t.shards {
 		if sh.peers.Load() == 0 {

@@ -304,14 +304,15 @@ func (ps publishers) Publish(ev onair.Event) {
 // newRTCServer is the WebRTC side as configured, on an origin or an edge.
 func newRTCServer(cfg *configs.Config, log *slog.Logger) *rtc.Server {
 	return &rtc.Server{
-		LoopbackOnly: cfg.WebRTC.LoopbackOnly,
-		UDPPort:      cfg.WebRTC.UDPPort,
-		ICETCP:       cfg.WebRTC.TCPPort >= 0,
-		TCPPort:      max(0, cfg.WebRTC.TCPPort),
-		PublicIPs:    cfg.WebRTC.PublicIPs,
-		ICEServers:   cfg.WebRTC.ICEServers,
-		PionPeers:    cfg.WebRTC.Transport == "pion",
-		Logger:       log.With("component", "webrtc"),
+		LoopbackOnly:   cfg.WebRTC.LoopbackOnly,
+		UDPPort:        cfg.WebRTC.UDPPort,
+		ICETCP:         cfg.WebRTC.TCPPort >= 0,
+		TCPPort:        max(0, cfg.WebRTC.TCPPort),
+		PublicIPs:      cfg.WebRTC.PublicIPs,
+		ICEServers:     cfg.WebRTC.ICEServers,
+		PionPeers:      cfg.WebRTC.Transport == "pion",
+		PacketDuration: time.Duration(cfg.WebRTC.PacketMS) * time.Millisecond,
+		Logger:         log.With("component", "webrtc"),
 	}
 }
 
