@@ -103,7 +103,7 @@ func TestPackerJoinsFramesIntoOnePacket(t *testing.T) {
 }
 
 func TestPackerPassesWhatItCannotJoin(t *testing.T) {
-	a := []byte{0b01111_0_00, 1, 2, 3}    // CELT FB 20 ms, mono, code 0
+	a := []byte{0b01111_0_00, 1, 2, 3}    // hybrid FB 20 ms, mono, code 0
 	b := []byte{0b01111_1_00, 4, 5}       // the same, stereo: another configuration
 	c := []byte{0b01111_0_01, 6, 7, 8, 9} // two frames already (code 1)
 	var out []emitted
