@@ -332,7 +332,6 @@ func (s *station) fallback(f *Feed) bool {
 	fade := s.clk.frames(takeoverFade)
 	it.Length = s.pos - it.Start + fade
 	it.FadeOut = fade
-	close(s.liveEnded)
 	s.live, s.liveItem = nil, nil
 	s.mu.Lock()
 	s.source = nil
@@ -341,7 +340,11 @@ func (s *station) fallback(f *Feed) bool {
 	s.log.Info("live source gone; the playlist is back", "streamer", f.src.Streamer)
 	s.cur = it
 	s.next = s.pos
-	return s.advance(0)
+	ok := s.advance(0)
+	// The source is told last, once the station's status says the
+	// playlist has the air: whoever it tells may read that status.
+	close(s.liveEnded)
+	return ok
 }
 
 // liveDone is closed when the source f lost the air.
