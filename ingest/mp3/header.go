@@ -85,9 +85,10 @@ func (h Header) sameFormat(o Header) bool {
 	return h.Version == o.Version && h.Layer == o.Layer && h.SampleRate == o.SampleRate
 }
 
-// sideInfoSize is the length of the Layer III side information that follows
-// the header (and CRC); a Xing tag starts right after it.
-func (h Header) sideInfoSize() int {
+// SideInfoSize is the length of the Layer III side information that follows
+// the header (and CRC); a Xing tag starts right after it, and a decoder's
+// main data.
+func (h Header) SideInfoSize() int {
 	switch {
 	case h.Version == MPEG1 && h.Channels == 1:
 		return 17

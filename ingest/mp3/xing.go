@@ -22,7 +22,7 @@ func (s *Scanner) readInfo(f Frame, first bool) bool {
 		return false
 	}
 	d := f.Data
-	side := f.sideInfoSize()
+	side := f.SideInfoSize()
 	off := 4 + side
 	if f.Protected {
 		off += 2
