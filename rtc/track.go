@@ -46,7 +46,6 @@ type Track struct {
 	station    Station // nil: nobody is told
 	packetizer rtp.Packetizer
 	pack       opusPacker // joins the station's frames into longer packets
-	emit       func([]byte, time.Duration)
 	ssrc       uint32 // the source lite listeners hear (pion's peers get their own)
 	shards     []*shard
 	bound      atomic.Int32 // peers bound: the Opus path runs while > 0
@@ -103,7 +102,6 @@ func (w *Server) NewTrack(slug string, st Station) (*Track, error) {
 	// peers get theirs from pion.
 	t.packetizer = rtp.NewPacketizer(rtpMTU, 111, t.ssrc, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), opusCodec.ClockRate)
 	t.pack.max = w.PacketDuration
-	t.emit = t.send
 	for i := range max(1, runtime.GOMAXPROCS(0)) {
 		track, err := webrtc.NewTrackLocalStaticRTP(opusCodec, "audio", "onair-"+slug)
 		if err != nil {
@@ -228,11 +226,7 @@ func (t *Track) Write(pkt []byte, dur time.Duration) {
 		// next listener comes.
 		t.pack.reset()
 	}
-	emit := t.emit
-	if emit == nil { // a track built by hand in a test
-		emit = t.send
-	}
-	t.pack.add(pkt, dur, emit)
+	t.pack.add(pkt, dur, t.send)
 }
 
 func (t *Track) send(pkt []byte, dur time.Duration) {
