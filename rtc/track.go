@@ -46,7 +46,7 @@ type Track struct {
 	station    Station // nil: nobody is told
 	packetizer rtp.Packetizer
 	pack       opusPacker // joins the station's frames into longer packets
-	ssrc       uint32 // the source lite listeners hear (pion's peers get their own)
+	ssrc       uint32     // the source lite listeners hear (pion's peers get their own)
 	shards     []*shard
 	bound      atomic.Int32 // peers bound: the Opus path runs while > 0
 	dropped    atomic.Int64 // packets a shard was too far behind to take
