@@ -122,7 +122,7 @@ func (d *mp3Decoder) check(h mp3.Header) error {
 		d.first, d.has = h, true
 		return nil
 	}
-	if h.Version != d.first.Version || h.SampleRate != d.first.SampleRate {
+	if !h.SameFormat(d.first) {
 		return fmt.Errorf("live: mp3: %s %d Hz after %s %d Hz: %w", h.Version, h.SampleRate, d.first.Version, d.first.SampleRate, ErrFormatChange)
 	}
 	return nil

@@ -139,7 +139,7 @@ func (m *mp3Stream) check(fr mp3.Frame) error {
 		m.first, m.hasFirst = h, true
 		return nil
 	}
-	if h.Version != m.first.Version || h.SampleRate != m.first.SampleRate {
+	if !h.SameFormat(m.first) {
 		return fmt.Errorf("decode: mp3: frame at offset %d is %s %d Hz after %s %d Hz: %w",
 			fr.Offset, h.Version, h.SampleRate, m.first.Version, m.first.SampleRate, ErrFormatChange)
 	}

@@ -79,9 +79,9 @@ func (h Header) Duration() time.Duration {
 	return time.Duration(h.Samples) * time.Second / time.Duration(h.SampleRate)
 }
 
-// sameFormat reports whether h and o can belong to the same stream: the
+// SameFormat reports whether h and o can belong to the same stream: the
 // fields that never change between frames of one encoding.
-func (h Header) sameFormat(o Header) bool {
+func (h Header) SameFormat(o Header) bool {
 	return h.Version == o.Version && h.Layer == o.Layer && h.SampleRate == o.SampleRate
 }
 

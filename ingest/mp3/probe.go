@@ -66,7 +66,7 @@ func probe(s *Scanner) (Info, error) {
 		if info.Frames == 0 {
 			first = h
 			minRate, maxRate = h.Bitrate, h.Bitrate
-		} else if !h.sameFormat(first) {
+		} else if !h.SameFormat(first) {
 			return Info{}, fmt.Errorf("mp3: frame at offset %d is %s %d Hz after %s %d Hz: %w",
 				f.Offset, h.Version, h.SampleRate, first.Version, first.SampleRate, ErrMixedFormat)
 		}

@@ -135,7 +135,7 @@ func (s *Scanner) Next() (Frame, error) {
 			s.skipJunk()
 			continue
 		}
-		if s.synced && !h.sameFormat(s.last) {
+		if s.synced && !h.SameFormat(s.last) {
 			s.synced = false
 		}
 		f, ok, err := s.frameAt(h)
@@ -200,7 +200,7 @@ func (s *Scanner) confirm(h Header) bool {
 		return true
 	}
 	n, st := parseHeader(rest)
-	return st == headerOK && n.sameFormat(h)
+	return st == headerOK && n.SameFormat(h)
 }
 
 // markBegin records what the first position after the leading tags holds:
