@@ -103,10 +103,10 @@ func DecodeMP3(data []byte) (samples []float64, rate int, err error) {
 		if h.Layer != 3 {
 			continue
 		}
-		if len(kept) > 0 && len(kept) < 3 && (h.Version != kept[0].Version || h.SampleRate != kept[0].SampleRate) {
+		if len(kept) > 0 && len(kept) < 3 && !h.SameFormat(kept[0].Header) {
 			kept = kept[:0] // the first was false: start again here
 		}
-		if len(kept) >= 3 && (h.Version != kept[0].Version || h.SampleRate != kept[0].SampleRate) {
+		if len(kept) >= 3 && !h.SameFormat(kept[0].Header) {
 			continue
 		}
 		f.Data = bytes.Clone(f.Data) // the scanner reuses its buffer
